@@ -1,0 +1,47 @@
+# Every target builds what it needs itself: a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup generate check-generated lint format typecheck test test-fast clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## setup: create .venv and install the project with its development tools
+setup: $(STAMP)
+
+## generate: compile spec/discogs.yaml into generated/ (client, models, spec bundle)
+generate: setup
+	$(BIN)/python scripts/generate.py
+
+## check-generated: fail, showing the diff, when generated/ differs from what the spec compiles into
+check-generated: setup
+	$(BIN)/python scripts/check_generated.py
+
+## lint: ruff (lint + format check) and mypy on the hand-written code
+lint: setup
+	$(BIN)/ruff check overlay scripts tests
+	$(BIN)/ruff format --check overlay scripts tests
+	$(BIN)/mypy
+
+## format: apply ruff formatting and safe fixes
+format: setup
+	$(BIN)/ruff check --fix overlay scripts tests
+	$(BIN)/ruff format overlay scripts tests
+
+## test: everything CI runs — spec checks, generated drift, lint, and the test suites
+test: setup check-generated lint
+	$(BIN)/python -m pytest
+
+## test-fast: the test suites only
+test-fast: setup
+	$(BIN)/python -m pytest -x -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
