@@ -1,6 +1,6 @@
 """Fail, showing the diff, when generated/ is not what spec/discogs.yaml compiles into.
 
-    python scripts/check_generated.py
+python scripts/check_generated.py
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import ROOT, generate  # noqa: E402
+from generate import ROOT, generate
 
 PACKAGES = ("discogs_api", "discogs_models", "discogs_spec")
 
@@ -20,7 +20,11 @@ def _files(base: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for pkg in PACKAGES:
         for path in (base / pkg).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and ".ruff_cache" not in path.parts:
+            if (
+                path.is_file()
+                and "__pycache__" not in path.parts
+                and ".ruff_cache" not in path.parts
+            ):
                 found[str(path.relative_to(base))] = path
     return found
 

@@ -57,9 +57,7 @@ class UnknownStatusError(LookupError):
 
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    pattern = "".join(
-        f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts
-    )
+    pattern = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
     return re.compile(f"^{pattern}/?$")
 
 
@@ -239,7 +237,6 @@ def parse_problems(
         model.model_validate(body)
     except PydanticValidationError as exc:
         return [
-            Problem(json_pointer(err["loc"]), f"model {name}: {err['msg']}")
-            for err in exc.errors()
+            Problem(json_pointer(err["loc"]), f"model {name}: {err['msg']}") for err in exc.errors()
         ]
     return []

@@ -25,7 +25,7 @@ class DiscogsModel(BaseModel):
         return cls.model_validate(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The object as plain JSON-compatible data, exactly the fields that were received or set."""
+        """The object as plain JSON-compatible data: exactly the fields received or set."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     def to_json(self, *, indent: int | None = None) -> str:

@@ -1,4 +1,3 @@
 """Pydantic v2 models of every Discogs API object, generated from spec/discogs.yaml."""
 
-from ._base import DiscogsModel
 from ._models import *  # noqa: F403

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from musicagent.cli._app import app
 from musicagent.cli import validate as _validate  # noqa: F401  (registers the command)
+from musicagent.cli._app import app
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
 from musicagent.cli._app import app
 from musicagent.validation import (
     Problem,
@@ -61,6 +60,10 @@ def _run_manifest(manifest: Path) -> int:
         typer.echo(f"error: cannot read manifest {manifest}: {exc.strerror or exc}", err=True)
         return EXIT_UNUSABLE
     needed = {"file", "method", "path", "status"}
+    # `path_template` (the column name of the project's own manifests) is accepted for `path`.
+    for row in rows:
+        if "path" not in row and "path_template" in row:
+            row["path"] = row["path_template"]
     if not rows or not needed <= set(rows[0]):
         typer.echo(
             f"error: {manifest} needs a header row with columns {', '.join(sorted(needed))}",
@@ -96,7 +99,9 @@ def validate_response(
         Path | None, typer.Argument(help="The response body, a JSON file.", show_default=False)
     ] = None,
     method: Annotated[str, typer.Option("--method", "-X", help="HTTP method.")] = "GET",
-    status: Annotated[int, typer.Option("--status", "-s", help="HTTP status of the response.")] = 200,
+    status: Annotated[
+        int, typer.Option("--status", "-s", help="HTTP status of the response.")
+    ] = 200,
     manifest: Annotated[
         Path | None,
         typer.Option(

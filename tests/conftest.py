@@ -1,0 +1,28 @@
+"""Shared fixtures: project paths, the spec, and the data copied into the project."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_PATH = ROOT / "spec" / "discogs.yaml"
+EXAMPLES = ROOT / "spec" / "examples"
+CAPTURES = ROOT / "tests" / "data" / "captures"
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    """Rows of a TSV file with a header row."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    """spec/discogs.yaml, loaded."""
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded

@@ -1,0 +1,105 @@
+"""The spec itself: valid OpenAPI, one operation per endpoints.tsv row, examples attached."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openapi_spec_validator import validate
+
+from tests.conftest import EXAMPLES, ROOT, read_tsv
+
+ENDPOINTS = read_tsv(ROOT / "spec" / "endpoints.tsv")
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    ops = {}
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                ops[item[method]["operationId"]] = (method.upper(), path, item[method])
+    return ops
+
+
+def test_spec_is_valid_openapi(spec: dict[str, Any]) -> None:
+    validate(spec)
+
+
+def test_spec_declares_openapi_3_1(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.1")
+
+
+def test_every_endpoint_row_is_an_operation_with_its_tag_method_and_path(
+    spec: dict[str, Any],
+) -> None:
+    ops = _operations(spec)
+    for row in ENDPOINTS:
+        assert row["operation_id"] in ops, f"{row['operation_id']} missing from the spec"
+        method, path, op = ops[row["operation_id"]]
+        assert (method, path) == (row["method"], row["path_template"]), row["operation_id"]
+        assert op["tags"] == [row["tag"]], row["operation_id"]
+
+
+def test_spec_has_no_operation_outside_endpoints_table(spec: dict[str, Any]) -> None:
+    assert set(_operations(spec)) == {row["operation_id"] for row in ENDPOINTS}
+    assert len(ENDPOINTS) == 62
+
+
+def test_paginated_operations_take_page_and_per_page_within_bounds(
+    spec: dict[str, Any],
+) -> None:
+    ops = _operations(spec)
+    params = spec["components"]["parameters"]
+    assert params["PerPage"]["schema"]["maximum"] == 100
+    assert params["PerPage"]["schema"]["minimum"] == 1
+    assert params["Page"]["schema"]["minimum"] == 1
+    for row in ENDPOINTS:
+        if row["paginated"] != "yes":
+            continue
+        refs = {p.get("$ref") for p in ops[row["operation_id"]][2].get("parameters", [])}
+        assert "#/components/parameters/Page" in refs, row["operation_id"]
+        assert "#/components/parameters/PerPage" in refs, row["operation_id"]
+
+
+def test_no_query_parameter_has_a_default(spec: dict[str, Any]) -> None:
+    # A default makes the generated client always send the parameter.
+    for _, _, op in _operations(spec).values():
+        for param in op.get("parameters", []):
+            assert "default" not in param.get("schema", {}), op["operationId"]
+    for name, param in spec["components"]["parameters"].items():
+        assert "default" not in param.get("schema", {}), name
+
+
+def test_every_response_body_schema_is_a_named_component(spec: dict[str, Any]) -> None:
+    for op_id, (_, _, op) in _operations(spec).items():
+        for status, response in op["responses"].items():
+            for media, content in (response.get("content") or {}).items():
+                schema = content.get("schema", {})
+                if media == "application/json":
+                    assert "$ref" in schema, f"{op_id} {status}: inline JSON body schema"
+
+
+def test_every_documentation_example_is_attached_to_its_operation(spec: dict[str, Any]) -> None:
+    attached: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            value = node.get("externalValue")
+            if isinstance(value, str):
+                attached.add(value.removeprefix("examples/"))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(spec["paths"])
+    files = {r["file"] for r in read_tsv(EXAMPLES / "INDEX.tsv") if not r["file"].startswith("(")}
+    assert files - attached == set()
+    assert all((EXAMPLES / name).is_file() for name in attached)
+
+
+def test_example_files_are_json(spec: dict[str, Any]) -> None:
+    for path in EXAMPLES.glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
