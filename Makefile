@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup generate check-generated lint format typecheck test test-fast clean
+## demo: the main job on the built-in sandbox (for now: validate a documentation example)
+.PHONY: demo setup generate check-generated lint format typecheck test test-fast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix overlay scripts tests
 	$(BIN)/ruff format overlay scripts tests
+
+demo: setup
+	$(BIN)/musicagent validate-response --method GET --status 200 /releases/249504 spec/examples/releases_get_200.json
+	$(BIN)/musicagent validate-response --manifest tests/data/captures/MANIFEST.tsv
 
 ## test: everything CI runs — spec checks, generated drift, lint, and the test suites
 test: setup check-generated lint

@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from musicagent.masking import mask_text, mask_url
+from musicagent.masking import known_secrets, mask_text, mask_url
 
 if TYPE_CHECKING:
     from musicagent.ratelimit import RateLimitStatus
@@ -67,7 +67,7 @@ class DiscogsAPIError(Exception):
     ) -> None:
         # Masked here, not only by callers: an error message is the easiest place for a
         # token to leak into logs and bug reports.
-        self.message = mask_text(message)
+        self.message = mask_text(message, known_secrets())
         self.status = status
         self.method = method
         self.url = mask_url(url) if url is not None else None
@@ -83,6 +83,11 @@ class DiscogsAPIError(Exception):
             head = status_text if self.message in ("", reason) else f"{status_text}: {self.message}"
         where = " ".join(part for part in (self.method, self.url) if part)
         return f"{head} ({where})" if where else head
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, which default exception pickling cannot
+        # replay; rebuild from the attributes instead. A live response does not pickle.
+        return (_restore_error, (type(self), {**self.__dict__, "response": None}))
 
     def __repr__(self) -> str:
         return (
@@ -286,6 +291,13 @@ def _server_message(response: httpx.Response) -> str | None:
         return None
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) and message else None
+
+
+def _restore_error(error_class: type[DiscogsAPIError], state: dict[str, Any]) -> DiscogsAPIError:
+    error = error_class.__new__(error_class)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
 
 
 def _reason_phrase(status: int) -> str:

@@ -62,8 +62,14 @@ _MAPPING_ENTRY = re.compile(
     r"""(?P<q1>["'])(?P<name>[A-Za-z_][\w.\-]*)(?P=q1)(?P<sep>\s*:\s*)"""
     r"""(?P<q2>["'])(?P<value>[^"']*)(?P=q2)"""
 )
-_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic)\s+(?P<value>[A-Za-z0-9._~+/=\-]+)")
+# Only "Bearer": "Basic" is too common an English word to mask what follows it in prose.
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer)\s+(?P<value>[A-Za-z0-9._~+/=\-]{8,})")
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/\s@]+)@")
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD_RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None))
+) | {"message", "asctime"}
 
 _registry_lock = threading.Lock()
 _registry: set[str] = set()
@@ -167,7 +173,8 @@ class SecretMaskingFilter(logging.Filter):
     It renders the message with its arguments, masks it with :func:`mask_text` using the
     secrets given here plus those registered with :func:`register_secret`, and masks
     string-valued ``extra`` fields, exception tracebacks and stack traces the same way. The
-    record is never dropped.
+    record is changed in place, so handlers that see it afterwards get the masked version too;
+    it is never dropped.
     """
 
     def __init__(self, secrets: Iterable[str] = (), name: str = "") -> None:
@@ -203,11 +210,6 @@ class SecretMaskingFilter(logging.Filter):
             if attribute not in _STANDARD_RECORD_ATTRIBUTES and isinstance(value, str):
                 setattr(record, attribute, mask_text(value, secrets))
         return True
-
-
-_STANDARD_RECORD_ATTRIBUTES = frozenset(
-    vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None))
-) | {"message", "asctime"}
 
 
 def _longest_first(secrets: Iterable[str]) -> list[str]:

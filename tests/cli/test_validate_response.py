@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from musicagent.cli import app
 from typer.testing import CliRunner
 
+from musicagent.cli import app
 from tests.conftest import CAPTURES, EXAMPLES
 
 runner = CliRunner()

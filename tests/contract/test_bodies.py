@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from musicagent.validation import SpecValidator, parse_problems
 
+from musicagent.validation import SpecValidator, parse_problems
 from tests.conftest import CAPTURES, EXAMPLES, read_tsv
 
 

@@ -103,3 +103,19 @@ def test_every_documentation_example_is_attached_to_its_operation(spec: dict[str
 def test_example_files_are_json(spec: dict[str, Any]) -> None:
     for path in EXAMPLES.glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_operation_has_a_generated_request_builder() -> None:
+    import importlib
+
+    for row in ENDPOINTS:
+        module = importlib.import_module(f"discogs_api.api.{row['tag']}.{row['operation_id']}")
+        assert callable(module._get_kwargs), row["operation_id"]
+
+
+def test_bundled_spec_is_the_yaml_spec(spec: dict[str, Any]) -> None:
+    from discogs_spec import load_spec
+
+    bundled = dict(load_spec())
+    bundled.pop("x-generated")
+    assert bundled == spec

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
 from musicagent.cli._app import app
 from musicagent.validation import (
     Problem,

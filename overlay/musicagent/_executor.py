@@ -1,0 +1,430 @@
+"""Run the facade's operations: validate arguments, build the request, send, parse.
+
+The decisions live in plain functions (`check_arguments`, `build_request`, `read_response`) used by
+both executors; `SyncExecutor` and `AsyncExecutor` only do the I/O. The generated resource classes
+(`discogs_facade`) describe each call as an `Operation` and hand it here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urljoin
+
+import httpx
+from discogs_api.types import UNSET, File
+from discogs_facade import Argument, Operation
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError as PydanticValidationError
+
+from musicagent.errors import (
+    DiscogsAPIError,
+    InvalidParameterError,
+    NetworkError,
+    ResponseValidationError,
+    error_from_response,
+)
+from musicagent.pagination import (
+    PAGE_SIZE,
+    items_of,
+    next_page_number,
+    next_page_url,
+    page_arguments,
+)
+from musicagent.ratelimit import RateLimitStatus
+from musicagent.validation import bundled_validator, json_pointer
+
+R = TypeVar("R")
+
+#: Request extension keys read by the transports (logging, retry) and the cache.
+CORRELATION_ID = "musicagent.correlation_id"
+OPERATION_ID = "musicagent.operation_id"
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+}
+
+
+def describe_allowed(schema: Mapping[str, Any]) -> str:
+    """What a schema accepts, in words a user understands (`1..100`, `one of: USD, GBP`)."""
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return " or ".join(describe_allowed(s) for s in schema[key])
+    if "enum" in schema:
+        return "one of: " + ", ".join(str(v) for v in schema["enum"])
+    types = schema.get("type")
+    if isinstance(types, list):
+        return " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types if t != "null")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if schema.get("exclusiveMinimum") is not None:
+        return (
+            f"{_TYPE_WORDS.get(types or '', 'a value')} greater than {schema['exclusiveMinimum']}"
+        )
+    if low is not None and high is not None:
+        return f"{_TYPE_WORDS.get(types or '', 'a value')} from {low} to {high}"
+    if low is not None:
+        return f"{_TYPE_WORDS.get(types or '', 'a value')} of at least {low}"
+    if high is not None:
+        return f"{_TYPE_WORDS.get(types or '', 'a value')} of at most {high}"
+    if types == "string" and schema.get("minLength"):
+        return "a non-empty string"
+    return _TYPE_WORDS.get(types or "", "a valid value")
+
+
+_validators: dict[int, Draft202012Validator] = {}
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    key = id(schema)
+    if key not in _validators:
+        _validators[key] = Draft202012Validator(schema)
+    return _validators[key]
+
+
+def _check_one(op: Operation[Any], arg: Argument, value: Any) -> None:
+    if arg.binary:
+        if not isinstance(value, bytes | bytearray | str | os.PathLike) and not hasattr(
+            value, "read"
+        ):
+            raise InvalidParameterError(
+                f"{arg.python_name} must be bytes, a file path or a binary file object",
+                parameter=arg.python_name,
+                allowed="bytes, a path, or a file opened in binary mode",
+                value=value,
+            )
+        return
+    error = next(iter(_validator(arg.schema).iter_errors(value)), None)
+    if error is not None:
+        allowed = describe_allowed(arg.schema)
+        raise InvalidParameterError(
+            f"{op.operation_id}: {arg.python_name}={_short(value)} is not allowed; "
+            f"expected {allowed}",
+            parameter=arg.python_name,
+            allowed=allowed,
+            value=value,
+        )
+    # Path segments are percent-encoded by the builder, but "." and ".." would still be read as
+    # relative segments and could reach another resource.
+    if arg.location == "path" and isinstance(value, str) and value.strip() in (".", ".."):
+        raise InvalidParameterError(
+            f"{op.operation_id}: {arg.python_name}={value!r} is not a valid path value",
+            parameter=arg.python_name,
+            allowed="a name other than '.' or '..'",
+            value=value,
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_arguments(op: Operation[Any], arguments: Mapping[str, Any]) -> None:
+    """Reject bad arguments before anything is sent, naming the parameter and what is allowed."""
+    for arg in op.arguments:
+        value = arguments.get(arg.python_name)
+        if value is None:
+            if arg.required:
+                raise InvalidParameterError(
+                    f"{op.operation_id}: {arg.python_name} is required",
+                    parameter=arg.python_name,
+                    allowed=describe_allowed(arg.schema) if arg.schema else None,
+                )
+            continue
+        _check_one(op, arg, value)
+    if op.body_schema is not None:
+        body = _body_fields(op, arguments)
+        if body or op.body_required:
+            wire = {k: v for k, v in body.items() if not _is_binary(op, k)}
+            error = next(iter(_validator(op.body_schema).iter_errors(wire)), None)
+            if error is not None and error.validator in ("minProperties", "required"):
+                names = ", ".join(a.python_name for a in op.arguments if a.location == "body")
+                raise InvalidParameterError(
+                    f"{op.operation_id}: {error.message}; give at least one of: {names}",
+                    parameter="body",
+                    allowed=names,
+                )
+
+
+def _is_binary(op: Operation[Any], wire_name: str) -> bool:
+    return any(a.binary and a.wire_name == wire_name for a in op.arguments)
+
+
+def _body_fields(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        a.wire_name: arguments[a.python_name]
+        for a in op.arguments
+        if a.location == "body" and arguments.get(a.python_name) is not None
+    }
+
+
+def _as_file(value: Any, field: str) -> File:
+    if isinstance(value, bytes | bytearray):
+        return File(
+            payload=io.BytesIO(bytes(value)), file_name=f"{field}.csv", mime_type="text/csv"
+        )
+    if isinstance(value, str | os.PathLike):
+        path = Path(value)
+        return File(
+            payload=io.BytesIO(path.read_bytes()), file_name=path.name, mime_type="text/csv"
+        )
+    name = os.path.basename(str(getattr(value, "name", f"{field}.csv")))
+    return File(payload=value, file_name=name, mime_type="text/csv")
+
+
+def builder_kwargs(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the generated request builder (`_get_kwargs`)."""
+    kwargs: dict[str, Any] = {}
+    for arg in op.arguments:
+        if arg.location == "body":
+            continue
+        value = arguments.get(arg.python_name)
+        kwargs[arg.builder_name] = UNSET if value is None else value
+    if op.body_model is not None:
+        fields = _body_fields(op, arguments)
+        if op.body_kind == "multipart":
+            files = {name: _as_file(value, name) for name, value in fields.items()}
+            kwargs["body"] = op.body_model(**files)
+        elif fields or op.body_required:
+            kwargs["body"] = op.body_model.from_dict(fields)
+        else:
+            kwargs["body"] = UNSET
+    return kwargs
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient,
+    op: Operation[Any],
+    arguments: Mapping[str, Any],
+    *,
+    url: str | None = None,
+) -> httpx.Request:
+    """Validate the arguments and build the request (no I/O). `url` overrides (next pages)."""
+    check_arguments(op, arguments)
+    kwargs = op.build(**builder_kwargs(op, arguments))
+    kwargs.pop("method", None)
+    if url is not None:
+        kwargs = {"url": url}
+    request = client.build_request(op.method, **kwargs)
+    request.extensions[CORRELATION_ID] = uuid.uuid4().hex[:12]
+    request.extensions[OPERATION_ID] = op.operation_id
+    return request
+
+
+def read_response(
+    op: Operation[R],
+    response: httpx.Response,
+    *,
+    strict: bool = False,
+    rate_limit: RateLimitStatus | None = None,
+) -> R:
+    """Turn a response into the operation's result, or raise the matching typed error."""
+    status = response.status_code
+    if status >= 400 or (status >= 300 and status != 304):
+        raise error_from_response(response, rate_limit=rate_limit)
+    result: Any
+    if status in (204, 304) or op.result_kind == "none":
+        result = None
+    elif op.result_kind == "location":
+        result = response.headers.get("Location")
+    elif op.result_kind == "bytes":
+        result = response.content
+    elif op.result_kind == "form":
+        result = _parse(op, response, dict(parse_qsl(response.text)), rate_limit)
+    else:
+        if strict:
+            _validate_strictly(op, response, rate_limit)
+        result = _parse(op, response, None, rate_limit)
+    return result  # type: ignore[no-any-return]
+
+
+def _fail(
+    op: Operation[Any],
+    response: httpx.Response,
+    pointer: str,
+    message: str,
+    rate_limit: RateLimitStatus | None,
+) -> ResponseValidationError:
+    request = response.request
+    return ResponseValidationError(
+        message,
+        operation_id=op.operation_id,
+        pointer=pointer,
+        status=response.status_code,
+        method=request.method,
+        url=request.url,
+        rate_limit=rate_limit,
+        response=response,
+    )
+
+
+def _parse(
+    op: Operation[Any],
+    response: httpx.Response,
+    decoded: dict[str, Any] | None,
+    rate_limit: RateLimitStatus | None,
+) -> Any:
+    if op.model is None:
+        return decoded if decoded is not None else response.json()
+    try:
+        if decoded is not None:
+            return op.model.model_validate(decoded)
+        # One parse, straight from bytes into the model.
+        return op.model.model_validate_json(response.content)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise _fail(
+                op, response, "", f"body is not valid JSON ({first['msg']})", rate_limit
+            ) from None
+        raise _fail(op, response, json_pointer(first["loc"]), first["msg"], rate_limit) from None
+
+
+def _validate_strictly(
+    op: Operation[Any], response: httpx.Response, rate_limit: RateLimitStatus | None
+) -> None:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise _fail(op, response, "", "body is not valid JSON", rate_limit) from None
+    validator = bundled_validator()
+    spec_op = validator.operation_by_id(op.operation_id)
+    pointer = validator.response_schema_pointer(spec_op, response.status_code)
+    if pointer is None:
+        return
+    problems = validator.validate_schema(pointer, body)
+    if problems:
+        raise _fail(op, response, problems[0].pointer, problems[0].message, rate_limit)
+
+
+def _network_error(exc: httpx.TransportError, request: httpx.Request) -> NetworkError:
+    kind = type(exc).__name__
+    return NetworkError(
+        f"{kind}: {exc}" if str(exc) else kind, method=request.method, url=request.url
+    )
+
+
+class _ExecutorBase:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        strict: bool = False,
+        rate_limit: Callable[[], RateLimitStatus | None] = lambda: None,
+    ) -> None:
+        self.base_url = base_url
+        self.strict = strict
+        self._rate_limit = rate_limit
+
+    def _next_request(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        operation: Operation[Any],
+        first: dict[str, Any],
+        page: Any,
+        seen: set[str],
+    ) -> httpx.Request | None:
+        url = next_page_url(page)
+        if url is not None:
+            url = urljoin(self.base_url + "/", url.lstrip("/"))
+            if url in seen:  # a server repeating itself must not loop us forever
+                return None
+            seen.add(url)
+            return build_request(client, operation, first, url=url)
+        number = next_page_number(page)
+        if number is None:
+            return None
+        return build_request(client, operation, {**first, "page": number})
+
+
+class SyncExecutor(_ExecutorBase):
+    """Runs operations on an `httpx.Client` whose transports add auth, pacing and retries."""
+
+    def __init__(self, client: httpx.Client, **options: Any) -> None:
+        super().__init__(str(client.base_url).rstrip("/"), **options)
+        self.client = client
+
+    def send(self, op: Operation[R], request: httpx.Request) -> R:
+        """Send a built request and read its result."""
+        try:
+            response = self.client.send(request)
+        except httpx.TransportError as exc:
+            raise _network_error(exc, request) from exc
+        try:
+            response.read()
+        finally:
+            response.close()
+        return read_response(op, response, strict=self.strict, rate_limit=self._rate_limit())
+
+    def call(self, operation: Operation[R], arguments: dict[str, Any]) -> R:
+        """One request for one operation."""
+        return self.send(operation, build_request(self.client, operation, arguments))
+
+    def paginate(self, operation: Operation[Any], arguments: dict[str, Any]) -> Iterator[Any]:
+        """Every item of every page, lazily, following `pagination.urls.next`."""
+        first = page_arguments(arguments)
+        request: httpx.Request | None = build_request(self.client, operation, first)
+        seen: set[str] = set()
+        while request is not None:
+            page = self.send(operation, request)
+            yield from items_of(operation, page)
+            request = self._next_request(self.client, operation, first, page, seen)
+
+
+class AsyncExecutor(_ExecutorBase):
+    """Runs operations on an `httpx.AsyncClient` whose transports add auth, pacing and retries."""
+
+    def __init__(self, client: httpx.AsyncClient, **options: Any) -> None:
+        super().__init__(str(client.base_url).rstrip("/"), **options)
+        self.client = client
+
+    async def send(self, op: Operation[R], request: httpx.Request) -> R:
+        """Send a built request and read its result."""
+        try:
+            response = await self.client.send(request)
+        except httpx.TransportError as exc:
+            raise _network_error(exc, request) from exc
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return read_response(op, response, strict=self.strict, rate_limit=self._rate_limit())
+
+    async def call(self, operation: Operation[R], arguments: dict[str, Any]) -> R:
+        """One request for one operation."""
+        return await self.send(operation, build_request(self.client, operation, arguments))
+
+    async def paginate(
+        self, operation: Operation[Any], arguments: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        """Every item of every page, lazily, following `pagination.urls.next`."""
+        first = page_arguments(arguments)
+        request: httpx.Request | None = build_request(self.client, operation, first)
+        seen: set[str] = set()
+        while request is not None:
+            page = await self.send(operation, request)
+            for item in items_of(operation, page):
+                yield item
+            request = self._next_request(self.client, operation, first, page, seen)
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "AsyncExecutor",
+    "DiscogsAPIError",
+    "SyncExecutor",
+    "build_request",
+    "check_arguments",
+    "describe_allowed",
+    "read_response",
+]

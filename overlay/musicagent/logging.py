@@ -1,0 +1,260 @@
+"""Logging for musicagent: per-attempt HTTP records, rotating log files, secrets masked.
+
+As a library, musicagent only installs a ``NullHandler`` on the ``musicagent`` logger; your
+application's logging configuration decides where records go. Applications (and the
+``musicagent`` command line) that want ready-made output call :func:`configure_logging`::
+
+    configure_logging(LoggerConfig(level="INFO", dir="logs", format="json"))
+
+Every HTTP attempt, retries included, is logged once on ``musicagent.http`` by
+:class:`LoggingTransport` with its correlation id, attempt number, method, masked URL, status,
+duration and the remaining rate budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pythonjsonlogger.json import JsonFormatter
+
+from musicagent.masking import SecretMaskingFilter, mask_text, mask_url
+from musicagent.ratelimit import parse_rate_limit_headers
+
+__all__ = [
+    "ATTEMPT_EXTENSION",
+    "CORRELATION_ID_EXTENSION",
+    "HTTP_LOGGER_NAME",
+    "LOGGER_NAME",
+    "AsyncLoggingTransport",
+    "LoggerConfig",
+    "LoggingTransport",
+    "configure_logging",
+    "describe_attempt",
+    "reset_logging",
+]
+
+LOGGER_NAME = "musicagent"
+HTTP_LOGGER_NAME = "musicagent.http"
+CORRELATION_ID_EXTENSION = "musicagent.correlation_id"
+"""Request extension holding the id shared by all attempts of one logical call."""
+ATTEMPT_EXTENSION = "musicagent.attempt"
+"""Request extension holding the attempt number (1 for the first try), set by the retry layer."""
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+_TEXT_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+_JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+_logger = logging.getLogger(LOGGER_NAME)
+if not any(isinstance(handler, logging.NullHandler) for handler in _logger.handlers):
+    _logger.addHandler(logging.NullHandler())
+_http_logger = logging.getLogger(HTTP_LOGGER_NAME)
+
+_installed_lock = threading.Lock()
+_installed_handlers: list[logging.Handler] = []
+
+
+class LoggerConfig(BaseModel):
+    """Where and how :func:`configure_logging` writes musicagent's log records.
+
+    ``dir=None`` logs to the console only. With a directory, records also go to
+    ``file_name`` (rotated by size at ``max_bytes``, or at midnight with ``rotation="time"``,
+    keeping ``backups`` old files) and records of level ERROR and above also to
+    ``error_file_name``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    level: LogLevel = "WARNING"
+    dir: Path | None = None
+    file_name: str = "musicagent.log"
+    error_file_name: str = "musicagent-errors.log"
+    max_bytes: int = Field(default=10_000_000, ge=0)
+    backups: int = Field(default=5, ge=0)
+    rotation: Literal["size", "time"] = "size"
+    format: Literal["text", "json"] = "text"
+    console: bool = True
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("rotation", "format", mode="before")
+    @classmethod
+    def _choice_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def configure_logging(
+    config: LoggerConfig | None = None, *, secrets: Iterable[str] = ()
+) -> logging.Logger:
+    """Install console and rotating file handlers on the ``musicagent`` logger and return it.
+
+    Calling it again replaces the handlers a previous call installed. Every handler masks
+    secrets (the ``secrets`` given here and every credential musicagent was handed).
+    """
+    config = config or LoggerConfig()
+    masking = SecretMaskingFilter(secrets)
+    formatter = _formatter(config.format)
+    handlers: list[logging.Handler] = []
+    if config.console:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if config.dir is not None:
+        config.dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(_file_handler(config, config.dir / config.file_name))
+        error_handler = _file_handler(config, config.dir / config.error_file_name)
+        error_handler.setLevel(logging.ERROR)
+        handlers.append(error_handler)
+    for handler in handlers:
+        handler.addFilter(masking)
+        handler.setFormatter(formatter)
+    reset_logging()
+    with _installed_lock:
+        _installed_handlers.extend(handlers)
+    for handler in handlers:
+        _logger.addHandler(handler)
+    _logger.setLevel(config.level)
+    return _logger
+
+
+def reset_logging() -> None:
+    """Remove and close the handlers :func:`configure_logging` installed."""
+    with _installed_lock:
+        handlers = list(_installed_handlers)
+        _installed_handlers.clear()
+    for handler in handlers:
+        _logger.removeHandler(handler)
+        handler.close()
+
+
+def _formatter(kind: Literal["text", "json"]) -> logging.Formatter:
+    if kind == "json":
+        return JsonFormatter(_JSON_FIELDS)
+    return logging.Formatter(_TEXT_FORMAT)
+
+
+def _file_handler(config: LoggerConfig, path: Path) -> logging.Handler:
+    # delay: no empty files for a run that never logs at that level.
+    if config.rotation == "time":
+        return logging.handlers.TimedRotatingFileHandler(
+            path, when="midnight", backupCount=config.backups, encoding="utf-8", delay=True
+        )
+    return logging.handlers.RotatingFileHandler(
+        path,
+        maxBytes=config.max_bytes,
+        backupCount=config.backups,
+        encoding="utf-8",
+        delay=True,
+    )
+
+
+def describe_attempt(
+    request: httpx.Request,
+    *,
+    duration: float,
+    response: httpx.Response | None = None,
+    error: Exception | None = None,
+) -> tuple[int, str, dict[str, Any]]:
+    """The level, message and ``extra`` fields of the log record for one HTTP attempt.
+
+    Throttling (429), server errors (5xx) and network errors are WARNING; everything else INFO.
+    """
+    extra: dict[str, Any] = {
+        "correlation_id": request.extensions.get(CORRELATION_ID_EXTENSION),
+        "attempt": request.extensions.get(ATTEMPT_EXTENSION, 1),
+        "method": request.method,
+        "url": mask_url(request.url),
+        "status": response.status_code if response is not None else None,
+        "duration_ms": round(duration * 1000, 1),
+    }
+    rate = parse_rate_limit_headers(response.headers) if response is not None else None
+    extra["rate_limit"] = rate.limit if rate else None
+    extra["rate_limit_used"] = rate.used if rate else None
+    extra["rate_limit_remaining"] = rate.remaining if rate else None
+    context = f"attempt {extra['attempt']}, correlation {extra['correlation_id'] or '-'}"
+    if rate is not None and rate.remaining is not None:
+        context += f", rate budget {rate.remaining}/{rate.limit if rate.limit is not None else '?'}"
+    head = f"{request.method} {extra['url']}"
+    if response is None:
+        extra["error"] = mask_text(f"{type(error).__name__}: {error}")
+        message = f"{head} failed after {extra['duration_ms']} ms: {extra['error']} ({context})"
+        return logging.WARNING, message, extra
+    status = response.status_code
+    level = logging.WARNING if status == 429 or status >= 500 else logging.INFO
+    message = f"{head} -> {status} in {extra['duration_ms']} ms ({context})"
+    return level, message, extra
+
+
+def _log_attempt(
+    request: httpx.Request,
+    duration: float,
+    response: httpx.Response | None = None,
+    error: Exception | None = None,
+) -> None:
+    level, message, extra = describe_attempt(
+        request, duration=duration, response=response, error=error
+    )
+    _http_logger.log(level, message, extra=extra)
+
+
+class LoggingTransport(httpx.BaseTransport):
+    """Log every HTTP attempt passing through on ``musicagent.http``, then hand it on.
+
+    The duration runs until the response headers arrive. Network errors are logged at
+    WARNING and re-raised unchanged. ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self, inner: httpx.BaseTransport, *, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.inner = inner
+        self._clock = clock
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request through the inner transport and log the outcome."""
+        started = self._clock()
+        try:
+            response = self.inner.handle_request(request)
+        except httpx.TransportError as exc:
+            _log_attempt(request, self._clock() - started, error=exc)
+            raise
+        _log_attempt(request, self._clock() - started, response=response)
+        return response
+
+    def close(self) -> None:
+        """Close the inner transport."""
+        self.inner.close()
+
+
+class AsyncLoggingTransport(httpx.AsyncBaseTransport):
+    """Async twin of :class:`LoggingTransport`."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, *, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.inner = inner
+        self._clock = clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request through the inner transport and log the outcome."""
+        started = self._clock()
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx.TransportError as exc:
+            _log_attempt(request, self._clock() - started, error=exc)
+            raise
+        _log_attempt(request, self._clock() - started, response=response)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()

@@ -1,0 +1,562 @@
+"""The moving-window rate limiter, its header corrections, sharing, and the transports using it.
+
+Time is a fake clock throughout: tests assert the computed waits and send times, never durations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+import musicagent.ratelimit
+from musicagent.ratelimit import (
+    AsyncRateLimitTransport,
+    RateLimiter,
+    RateLimitHeaders,
+    RateLimitStatus,
+    RateLimitTransport,
+    SqliteRateLimitStore,
+    credential_fingerprint,
+    earliest_send_time,
+    parse_rate_limit_headers,
+)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeClock:
+    """A clock that only moves when told to, or when a fake sleep advances it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def limiter_on(clock: FakeClock, max_requests: int = 3, window: float = 10.0) -> RateLimiter:
+    return RateLimiter(
+        max_requests, window, clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep
+    )
+
+
+def discogs_headers(limit: int, used: int, remaining: int) -> dict[str, str]:
+    return {
+        "X-Discogs-Ratelimit": str(limit),
+        "X-Discogs-Ratelimit-Used": str(used),
+        "X-Discogs-Ratelimit-Remaining": str(remaining),
+    }
+
+
+def max_in_any_window(send_times: list[float], window: float) -> int:
+    times = sorted(send_times)
+    # The busiest window starts at some send time; count what falls in [t, t + window).
+    return max(sum(1 for u in times if t <= u < t + window) for t in times)
+
+
+# --- the pure core -------------------------------------------------------------------------
+
+
+def test_earliest_send_time_is_now_while_budget_remains() -> None:
+    assert earliest_send_time([1.0, 2.0], now=5.0, limit=3, window=10.0) == 5.0
+
+
+def test_earliest_send_time_waits_for_the_oldest_of_a_full_window() -> None:
+    assert earliest_send_time([1.0, 2.0, 3.0], now=5.0, limit=3, window=10.0) == 11.0
+
+
+def test_earliest_send_time_queues_behind_a_reservation() -> None:
+    # Four slots for a limit of three: the fourth is reserved at 11, the next waits for slot 2.
+    assert earliest_send_time([1.0, 2.0, 3.0, 11.0], now=5.0, limit=3, window=10.0) == 12.0
+
+
+def test_parse_headers_reads_values_case_insensitively() -> None:
+    parsed = parse_rate_limit_headers(
+        {"x-discogs-ratelimit": "60", "X-DISCOGS-RATELIMIT-USED": "7"}
+    )
+
+    assert parsed == RateLimitHeaders(limit=60, used=7, remaining=None)
+
+
+def test_parse_headers_returns_none_without_rate_limit_headers() -> None:
+    assert parse_rate_limit_headers({"Content-Type": "application/json"}) is None
+    assert parse_rate_limit_headers({"X-Discogs-Ratelimit": "sixty"}) is None
+
+
+# --- burst, then wait exactly until the oldest request leaves ------------------------------
+
+
+def test_burst_goes_through_then_next_waits_until_oldest_leaves() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=3, window=10.0)
+
+    waits = [limiter.acquire()]
+    clock.now = 1.0
+    waits.append(limiter.acquire())
+    clock.now = 2.0
+    waits.append(limiter.acquire())
+    waits.append(limiter.acquire())  # the request sent at 0 leaves the window at 10
+
+    assert waits == [0.0, 0.0, 0.0, 8.0]
+    assert clock.sleeps == [8.0]
+    assert clock.now == 10.0
+
+
+@pytest.mark.anyio
+async def test_async_burst_goes_through_then_next_waits_until_oldest_leaves() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=3, window=10.0)
+
+    waits = [await limiter.acquire_async()]
+    clock.now = 1.0
+    waits.append(await limiter.acquire_async())
+    clock.now = 2.0
+    waits.append(await limiter.acquire_async())
+    waits.append(await limiter.acquire_async())
+
+    assert waits == [0.0, 0.0, 0.0, 8.0]
+    assert clock.sleeps == [8.0]
+
+
+def test_long_run_sends_one_request_per_freed_slot() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+
+    send_times = []
+    for _ in range(150):
+        limiter.acquire()
+        send_times.append(clock.now)
+
+    # The fastest schedule the rule allows: 60 at once, then 60 more when those leave, ...
+    assert send_times == [0.0] * 60 + [60.0] * 60 + [120.0] * 30
+
+
+def test_budget_frees_after_a_quiet_window() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=2, window=10.0)
+    limiter.acquire()
+    limiter.acquire()
+
+    clock.now = 10.0
+
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0
+
+
+def test_status_reports_used_remaining_and_next_free_slot() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=3, window=10.0)
+    limiter.acquire()
+    clock.now = 4.0
+    limiter.acquire()
+    limiter.acquire()
+
+    assert limiter.status() == RateLimitStatus(
+        limit=3, used=3, remaining=0, window=10.0, next_free_in=6.0
+    )
+    clock.now = 10.0
+    assert limiter.status() == RateLimitStatus(
+        limit=3, used=2, remaining=1, window=10.0, next_free_in=0.0
+    )
+
+
+# --- corrections from the server -----------------------------------------------------------
+
+
+def test_headers_reporting_more_used_add_the_other_programs_requests() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+    limiter.acquire()
+
+    # Another program has spent 49 of the same budget: the server counts 50 with ours.
+    limiter.update_from_headers(discogs_headers(limit=60, used=50, remaining=10))
+
+    status = limiter.status()
+    assert (status.used, status.remaining) == (50, 10)
+    waits = [limiter.acquire() for _ in range(11)]
+    assert waits == [0.0] * 10 + [60.0]
+
+
+def test_remaining_header_alone_also_corrects_the_budget() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+
+    limiter.update_from_headers({"X-Discogs-Ratelimit-Remaining": "5"})
+
+    assert limiter.status().remaining == 5
+
+
+def test_headers_reporting_fewer_used_do_not_raise_our_budget() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+    for _ in range(10):
+        limiter.acquire()
+
+    limiter.update_from_headers(discogs_headers(limit=60, used=3, remaining=57))
+
+    assert limiter.status().remaining == 50
+
+
+def test_limit_from_the_server_is_adopted() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+    limiter.acquire()
+
+    limiter.update_from_headers(discogs_headers(limit=25, used=1, remaining=24))
+
+    assert limiter.max_requests == 25
+    assert limiter.status().remaining == 24
+    waits = [limiter.acquire() for _ in range(25)]
+    assert waits == [0.0] * 24 + [60.0]
+
+
+def test_429_marks_the_window_full_until_our_oldest_request_leaves() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+    limiter.acquire()
+    clock.now = 5.0
+    limiter.acquire()
+
+    limiter.on_throttled()
+
+    assert limiter.status().remaining == 0
+    assert limiter.acquire() == 55.0  # the request sent at 0 frees its slot at 60
+
+
+def test_record_response_treats_429_as_full_window() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=5, window=10.0)
+    limiter.acquire()
+
+    limiter.record_response(429, {})
+
+    assert limiter.status().remaining == 0
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def frequent_thread_switches() -> Iterator[None]:
+    # Switch threads every microsecond so that an unlocked read-modify-write would interleave.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(previous)
+
+
+def test_eight_threads_sharing_one_limiter_never_exceed_the_budget(
+    frequent_thread_switches: None,
+) -> None:
+    clock = FakeClock(now=0.0)  # time stands still: every wait comes from reservations alone
+    limiter = RateLimiter(10, 1.0, clock=clock, sleep=lambda _seconds: None)
+    send_times: list[float] = []
+    record = threading.Lock()
+    start = threading.Barrier(8)
+
+    def crawl() -> None:
+        start.wait()
+        for _ in range(50):
+            send_at = clock() + limiter.acquire()
+            with record:
+                send_times.append(send_at)
+
+    threads = [threading.Thread(target=crawl) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(send_times) == 400
+    assert max_in_any_window(send_times, 1.0) == 10
+    assert sorted(Counter(send_times).values()) == [10] * 40  # packed as tight as allowed
+
+
+@pytest.mark.anyio
+async def test_fifty_tasks_sharing_one_limiter_never_exceed_the_budget() -> None:
+    clock = FakeClock(now=0.0)
+
+    async def yield_only(_seconds: float) -> None:
+        await asyncio.sleep(0)  # let the other tasks interleave
+
+    limiter = RateLimiter(10, 1.0, clock=clock, async_sleep=yield_only)
+    send_times: list[float] = []
+
+    async def crawl() -> None:
+        for _ in range(4):
+            send_times.append(clock() + await limiter.acquire_async())
+
+    await asyncio.gather(*(crawl() for _ in range(50)))
+
+    assert len(send_times) == 200
+    assert max_in_any_window(send_times, 1.0) == 10
+    assert sorted(Counter(send_times).values()) == [10] * 20
+
+
+@pytest.mark.anyio
+async def test_cancelled_waiter_gives_its_slot_back() -> None:
+    clock = FakeClock(now=0.0)
+    waiting = asyncio.Event()
+
+    async def park(_seconds: float) -> None:
+        waiting.set()
+        await asyncio.Event().wait()  # never returns by itself
+
+    limiter = RateLimiter(1, 10.0, clock=clock, async_sleep=park)
+    await limiter.acquire_async()
+    task = asyncio.create_task(limiter.acquire_async())
+    await waiting.wait()
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert limiter.reserve() == 10.0  # not 20: the cancelled reservation was released
+
+
+# --- one limiter per credential ------------------------------------------------------------
+
+
+def test_shared_returns_one_limiter_per_credential() -> None:
+    alice = credential_fingerprint("test-shared", "alice-token")
+    bob = credential_fingerprint("test-shared", "bob-token")
+
+    first = RateLimiter.shared(alice, 60, 60.0)
+
+    assert RateLimiter.shared(alice, 25, 60.0) is first
+    assert RateLimiter.shared(bob, 60, 60.0) is not first
+    assert first.max_requests == 60
+
+
+def test_shared_registry_is_safe_under_concurrent_first_use() -> None:
+    identity = credential_fingerprint("test-shared-race", "carol-token")
+    found: list[RateLimiter] = []
+    start = threading.Barrier(8)
+
+    def lookup() -> None:
+        start.wait()
+        found.append(RateLimiter.shared(identity))
+
+    threads = [threading.Thread(target=lookup) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len({id(limiter) for limiter in found}) == 1
+
+
+def test_credential_fingerprint_does_not_contain_the_token() -> None:
+    fingerprint = credential_fingerprint("tok-abcdef123456")
+
+    assert "abcdef123456" not in fingerprint
+    assert fingerprint == credential_fingerprint("tok-abcdef123456")
+    assert fingerprint != credential_fingerprint("tok-abcdef123457")
+
+
+# --- sharing across processes through SQLite -----------------------------------------------
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "ratelimit.sqlite3"
+
+
+def test_two_limiters_on_one_sqlite_file_share_one_budget(sqlite_path: Path) -> None:
+    clock = FakeClock(now=1_700_000_000.0)
+    stores = [SqliteRateLimitStore(sqlite_path), SqliteRateLimitStore(sqlite_path)]
+    first, second = (RateLimiter(4, 10.0, clock=clock, store=store) for store in stores)
+
+    waits = [first.reserve(), second.reserve(), first.reserve(), second.reserve()]
+    waits += [second.reserve(), first.reserve()]
+
+    assert waits == [0.0, 0.0, 0.0, 0.0, 10.0, 10.0]
+    assert first.status().remaining == 0
+    for store in stores:
+        store.close()
+
+
+def test_sqlite_store_keeps_header_corrections_for_other_limiters(sqlite_path: Path) -> None:
+    clock = FakeClock(now=1_700_000_000.0)
+    stores = [SqliteRateLimitStore(sqlite_path), SqliteRateLimitStore(sqlite_path)]
+    first, second = (RateLimiter(60, 60.0, clock=clock, store=store) for store in stores)
+
+    first.update_from_headers(discogs_headers(limit=60, used=58, remaining=2))
+
+    assert second.status().remaining == 2
+    for store in stores:
+        store.close()
+
+
+def test_sqlite_limiter_defaults_to_wall_clock_time(sqlite_path: Path) -> None:
+    store = SqliteRateLimitStore(sqlite_path)
+    limiter = RateLimiter(5, 60.0, store=store)
+
+    limiter.reserve()
+
+    with store.transaction() as slots:
+        # A Unix timestamp, not a monotonic reading another process could not compare.
+        assert slots[0] > 1_600_000_000
+    store.close()
+
+
+_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from musicagent.ratelimit import RateLimiter, SqliteRateLimitStore
+
+    path, count = sys.argv[1], int(sys.argv[2])
+    limiter = RateLimiter(10, 60.0, clock=lambda: 1_700_000_000.0,
+                          store=SqliteRateLimitStore(path), sleep=lambda s: None)
+    print(json.dumps([1_700_000_000.0 + limiter.acquire() for _ in range(count)]))
+    """
+)
+
+
+def test_two_processes_on_one_sqlite_file_stay_within_the_limit(sqlite_path: Path) -> None:
+    overlay = Path(musicagent.ratelimit.__file__).resolve().parents[1]
+    python_path = os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": python_path}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(sqlite_path), "15"],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    send_times: list[float] = []
+    for child in children:
+        out, _ = child.communicate(timeout=60)
+        assert child.returncode == 0
+        send_times += json.loads(out)
+
+    assert len(send_times) == 30
+    assert max_in_any_window(send_times, 60.0) == 10
+    assert sorted(Counter(send_times).values()) == [10, 10, 10]
+
+
+# --- the transports ------------------------------------------------------------------------
+
+
+def counting_handler(
+    statuses: list[int], headers: dict[str, str] | None = None
+) -> tuple[list[httpx.Request], httpx.MockTransport]:
+    seen: list[httpx.Request] = []
+    replies = iter(statuses)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(next(replies), headers=headers or {}, json={})
+
+    return seen, httpx.MockTransport(handle)
+
+
+def test_transport_waits_for_the_limiter_before_sending() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=2, window=10.0)
+    seen, inner = counting_handler([200, 200, 200])
+
+    with httpx.Client(transport=RateLimitTransport(inner, limiter)) as client:
+        for _ in range(3):
+            client.get("https://api.discogs.com/releases/1")
+
+    assert len(seen) == 3
+    assert clock.sleeps == [10.0]
+    assert [r.extensions["musicagent.rate_limit_wait"] for r in seen] == [0.0, 0.0, 10.0]
+
+
+@pytest.mark.anyio
+async def test_async_transport_waits_for_the_limiter_before_sending() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=2, window=10.0)
+    seen, inner = counting_handler([200, 200, 200])
+
+    async with httpx.AsyncClient(transport=AsyncRateLimitTransport(inner, limiter)) as client:
+        for _ in range(3):
+            await client.get("https://api.discogs.com/releases/1")
+
+    assert len(seen) == 3
+    assert clock.sleeps == [10.0]
+
+
+def test_transport_learns_from_response_headers(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(headers=discogs_headers(limit=60, used=59, remaining=1), json={})
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+
+    with httpx.Client(transport=RateLimitTransport(httpx.HTTPTransport(), limiter)) as client:
+        client.get("https://api.discogs.com/releases/1")
+
+    assert limiter.status().remaining == 1
+
+
+@pytest.mark.anyio
+async def test_async_transport_learns_from_response_headers(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(headers=discogs_headers(limit=60, used=59, remaining=1), json={})
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=60, window=60.0)
+
+    transport = AsyncRateLimitTransport(httpx.AsyncHTTPTransport(), limiter)
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.get("https://api.discogs.com/releases/1")
+
+    assert limiter.status().remaining == 1
+
+
+def test_transport_marks_the_window_full_on_429() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=5, window=10.0)
+    seen, inner = counting_handler([429, 200])
+
+    with httpx.Client(transport=RateLimitTransport(inner, limiter)) as client:
+        client.get("https://api.discogs.com/releases/1")
+        client.get("https://api.discogs.com/releases/1")
+
+    assert len(seen) == 2
+    assert clock.sleeps == [10.0]
+
+
+@pytest.mark.anyio
+async def test_async_transport_marks_the_window_full_on_429() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = limiter_on(clock, max_requests=5, window=10.0)
+    seen, inner = counting_handler([429, 200])
+
+    async with httpx.AsyncClient(transport=AsyncRateLimitTransport(inner, limiter)) as client:
+        await client.get("https://api.discogs.com/releases/1")
+        await client.get("https://api.discogs.com/releases/1")
+
+    assert len(seen) == 2
+    assert clock.sleeps == [10.0]
+
+
+def test_limiter_rejects_a_nonsensical_configuration() -> None:
+    with pytest.raises(ValueError, match="max_requests"):
+        RateLimiter(0, 60.0)
+    with pytest.raises(ValueError, match="window"):
+        RateLimiter(60, 0.0)
