@@ -139,6 +139,25 @@ def generate_spec_bundle(out: Path, spec: dict[str, Any]) -> None:
     text = json.dumps(bundle, indent=1, ensure_ascii=False, sort_keys=False)
     (target / "openapi.json").write_text(text + "\n", encoding="utf-8")
     (target / "py.typed").write_text("")
+    # The example bodies the spec attaches (externalValue), so the installed package has them.
+    examples = target / "examples"
+    examples.mkdir(exist_ok=True)
+    for name in sorted(_attached_examples(spec)):
+        shutil.copyfile(SPEC.parent / "examples" / name, examples / name)
+
+
+def _attached_examples(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        value = node.get("externalValue")
+        if isinstance(value, str) and value.startswith("examples/"):
+            found.add(value.removeprefix("examples/"))
+        for child in node.values():
+            found |= _attached_examples(child)
+    elif isinstance(node, list):
+        for child in node:
+            found |= _attached_examples(child)
+    return found
 
 
 def finish(out: Path) -> None:
