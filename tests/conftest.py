@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,27 @@ def spec() -> dict[str, Any]:
     """spec/discogs.yaml, loaded."""
     loaded: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     return loaded
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (the backend users of AsyncDiscogs have)."""
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """No test reads the developer's DISCOGS_* settings or shares a rate budget with another."""
+    import os
+
+    from musicagent.ratelimit import RateLimiter
+
+    for name in list(os.environ):
+        if name.startswith("DISCOGS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DISCOGS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    RateLimiter.reset_shared()
+    yield
+    RateLimiter.reset_shared()

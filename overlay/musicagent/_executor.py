@@ -81,11 +81,12 @@ def describe_allowed(schema: Mapping[str, Any]) -> str:
     return _TYPE_WORDS.get(types or "", "a valid value")
 
 
-_validators: dict[int, Draft202012Validator] = {}
+_validators: dict[tuple[str, str], Draft202012Validator] = {}
 
 
-def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    key = id(schema)
+def _validator(op: Operation[Any], name: str, schema: Mapping[str, Any]) -> Draft202012Validator:
+    """A compiled validator per operation argument (schemas are constants of the facade)."""
+    key = (op.operation_id, name)
     if key not in _validators:
         _validators[key] = Draft202012Validator(schema)
     return _validators[key]
@@ -103,7 +104,7 @@ def _check_one(op: Operation[Any], arg: Argument, value: Any) -> None:
                 value=value,
             )
         return
-    error = next(iter(_validator(arg.schema).iter_errors(value)), None)
+    error = next(iter(_validator(op, arg.python_name, arg.schema).iter_errors(value)), None)
     if error is not None:
         allowed = describe_allowed(arg.schema)
         raise InvalidParameterError(
@@ -145,8 +146,9 @@ def check_arguments(op: Operation[Any], arguments: Mapping[str, Any]) -> None:
     if op.body_schema is not None:
         body = _body_fields(op, arguments)
         if body or op.body_required:
-            wire = {k: v for k, v in body.items() if not _is_binary(op, k)}
-            error = next(iter(_validator(op.body_schema).iter_errors(wire)), None)
+            # A file stands in as a string: its content is checked by _check_one.
+            wire = {k: "<file>" if _is_binary(op, k) else v for k, v in body.items()}
+            error = next(iter(_validator(op, "<body>", op.body_schema).iter_errors(wire)), None)
             if error is not None and error.validator in ("minProperties", "required"):
                 names = ", ".join(a.python_name for a in op.arguments if a.location == "body")
                 raise InvalidParameterError(

@@ -284,6 +284,12 @@ class RateLimiter:
                 cls._shared[identity] = limiter
             return limiter
 
+    @classmethod
+    def reset_shared(cls) -> None:
+        """Forget every shared limiter (tests, or after changing rate settings in-process)."""
+        with cls._shared_lock:
+            cls._shared.clear()
+
     @property
     def max_requests(self) -> int:
         """Requests allowed per window; follows `X-Discogs-Ratelimit` when the server differs."""

@@ -1,0 +1,27 @@
+"""Checked by mypy (make lint), never run: users' type checkers see the models each call returns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import assert_type
+
+from discogs_models import CollectionItem, Listing, Release, SearchResult, UserProfile
+
+from musicagent import AsyncDiscogs, Discogs
+
+
+def sync_calls(client: Discogs) -> None:
+    assert_type(client.database.get_release(249504), Release)
+    assert_type(client.users.get_profile("someone"), UserProfile)
+    assert_type(client.marketplace.get_listing(1), Listing)
+    assert_type(client.wantlist.delete_from_wantlist("someone", 1), None)
+    assert_type(client.inventory.download_inventory_export(1), bytes)
+    assert_type(client.database.iter_search(q="nirvana"), Iterator[SearchResult])
+    assert_type(
+        client.collection.iter_collection_items_by_folder("someone", 0), Iterator[CollectionItem]
+    )
+
+
+async def async_calls(client: AsyncDiscogs) -> None:
+    assert_type(await client.database.get_release(249504), Release)
+    assert_type(client.database.iter_search(q="nirvana"), AsyncIterator[SearchResult])
