@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from musicagent.cli import validate as _validate  # noqa: F401  (registers the command)
+# Importing a command module registers its commands on the app.
+from musicagent.cli import account as _account  # noqa: F401
+from musicagent.cli import get as _get  # noqa: F401
+from musicagent.cli import validate as _validate  # noqa: F401
 from musicagent.cli._app import app
 
 
