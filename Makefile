@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 ## demo: the main job on the built-in sandbox (for now: validate a documentation example)
-.PHONY: demo setup generate check-generated lint format typecheck test test-fast clean
+.PHONY: demo docs setup generate check-generated lint format typecheck test test-fast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ generate: setup
 check-generated: setup
 	$(BIN)/python scripts/check_generated.py
 
+## docs: regenerate docs/api_reference.md from the spec and the generated facade
+docs: setup
+	$(BIN)/python scripts/docs.py
+
 ## lint: ruff (lint + format check) and mypy on the hand-written code
 lint: setup
 	$(BIN)/ruff check overlay scripts tests
@@ -42,6 +46,7 @@ demo: setup
 
 ## test: everything CI runs — spec checks, generated drift, lint, and the test suites
 test: setup check-generated lint
+	$(BIN)/python scripts/docs.py --check
 	$(BIN)/python -m pytest
 
 ## test-fast: the test suites only
