@@ -47,7 +47,7 @@ demo: setup
 ## test: everything CI runs — spec checks, generated drift, lint, and the test suites
 test: setup check-generated lint
 	$(BIN)/python scripts/docs.py --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term
 
 ## test-fast: the test suites only
 test-fast: setup
