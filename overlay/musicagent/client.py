@@ -42,6 +42,7 @@ from musicagent.ratelimit import (
 )
 from musicagent.retry import AsyncRetryTransport, CircuitBreaker, RetryPolicy, RetryTransport
 from musicagent.settings import DiscogsSettings
+from musicagent.stats import AsyncStatsTransport, ClientStats, StatsTransport
 
 TextFormat = Literal["discogs", "html", "plaintext"]
 """How Discogs renders text fields (the `Accept` media type; Docs L193-205)."""
@@ -63,6 +64,7 @@ class ClientConfig:
     accept: str
     strict: bool
     settings: DiscogsSettings
+    stats: ClientStats
 
     @classmethod
     def resolve(
@@ -113,6 +115,7 @@ class ClientConfig:
             accept=f"application/vnd.discogs.v2.{text_format}+json",
             strict=s.strict_validation if strict is None else strict,
             settings=s,
+            stats=ClientStats(),
         )
 
     def headers(self) -> dict[str, str]:
@@ -122,7 +125,7 @@ class ClientConfig:
     def transport(self, inner: httpx.BaseTransport | None) -> httpx.BaseTransport:
         """The sync transport stack around `inner` (a fresh `httpx.HTTPTransport` by default)."""
         stack: httpx.BaseTransport = self._stack(
-            inner or httpx.HTTPTransport(),
+            StatsTransport(inner or httpx.HTTPTransport(), self.stats),
             LoggingTransport,
             AuthTransport,
             RateLimitTransport,
@@ -133,7 +136,7 @@ class ClientConfig:
     def async_transport(self, inner: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
         """The async transport stack around `inner` (an `httpx.AsyncHTTPTransport` by default)."""
         stack: httpx.AsyncBaseTransport = self._stack(
-            inner or httpx.AsyncHTTPTransport(),
+            AsyncStatsTransport(inner or httpx.AsyncHTTPTransport(), self.stats),
             AsyncLoggingTransport,
             AsyncAuthTransport,
             AsyncRateLimitTransport,
@@ -240,6 +243,11 @@ class _ClientMixin:
     def rate_limit(self) -> RateLimitStatus | None:
         """The rate budget now: limit, used, remaining and seconds until the next free slot."""
         return self._config.limiter.status() if self._config.limiter else None
+
+    @property
+    def stats(self) -> ClientStats:
+        """What this client sent so far: requests on the wire, statuses, 429s, cache hits."""
+        return self._config.stats
 
     @property
     def limiter(self) -> RateLimiter | None:

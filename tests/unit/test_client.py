@@ -550,3 +550,18 @@ def test_method_docstrings_come_from_the_spec() -> None:
     assert doc is not None
     assert "GET /releases/{release_id}" in doc
     assert "curr_abbr" in doc
+
+
+def test_stats_count_every_attempt_on_the_wire(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        status_code=429, json={"message": "You are making requests too quickly."}
+    )
+    httpx_mock.add_response(json=example("releases_get_200.json"))
+    # No limiter here: after a 429 it would (rightly) wait for the window to free.
+    policy = RetryPolicy(max_attempts=3, throttled_wait=0)
+    with client(token="personal-token-123", retry_policy=policy, rate_limiter=False) as c:
+        c.database.get_release(1)
+        snapshot = c.stats.snapshot()
+    assert snapshot["requests"] == 2
+    assert snapshot["throttled"] == 1
+    assert snapshot["statuses"] == {429: 1, 200: 1}
