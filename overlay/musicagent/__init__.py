@@ -22,6 +22,7 @@ from musicagent.auth import (
     TokenAuth,
     TokenStore,
 )
+from musicagent.cache import AsyncCacheStore, CacheInfo, CachePolicy, CacheStore
 from musicagent.client import AsyncDiscogs, ClientConfig, Discogs
 from musicagent.errors import (
     AuthenticationError,
@@ -46,10 +47,14 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "AccessToken",
+    "AsyncCacheStore",
     "AsyncDiscogs",
     "AsyncOAuthFlow",
     "AuthenticationError",
     "BadRequestError",
+    "CacheInfo",
+    "CachePolicy",
+    "CacheStore",
     "CircuitBreaker",
     "ClientConfig",
     "Discogs",

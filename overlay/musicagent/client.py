@@ -3,9 +3,11 @@
 Both clients are the generated resource groups (`client.database.get_release(...)`) bound to an
 executor that sends through one stack of httpx transports, outermost first:
 
-    retry (tenacity)  →  rate limit  →  auth (signs every attempt)  →  logging  →  HTTP
+    cache (hishel)  →  retry (tenacity)  →  rate limit  →  auth (signs every attempt)
+                    →  logging  →  stats  →  HTTP
 
-A retry therefore waits for the rate limiter and is signed afresh; every attempt is logged.
+A cache hit never reaches the limiter; a retry waits for the limiter and is signed afresh;
+every attempt is logged and counted.
 Everything both clients share is decided once, in `ClientConfig`.
 """
 
@@ -30,6 +32,13 @@ from musicagent.auth import (
     auth_from_credentials,
     check_base_url,
     credential_identity,
+)
+from musicagent.cache import (
+    AsyncCacheStore,
+    CachePolicy,
+    CacheStore,
+    async_cache_transport,
+    cache_transport,
 )
 from musicagent.errors import InvalidParameterError
 from musicagent.logging import AsyncLoggingTransport, LoggingTransport
@@ -65,6 +74,7 @@ class ClientConfig:
     strict: bool
     settings: DiscogsSettings
     stats: ClientStats
+    cache_policy: CachePolicy | None = None
 
     @classmethod
     def resolve(
@@ -82,6 +92,7 @@ class ClientConfig:
         timeout: float | None,
         text_format: TextFormat,
         strict: bool | None,
+        cache_policy: CachePolicy | None = None,
     ) -> ClientConfig:
         """Arguments win over settings (environment variables `DISCOGS_*` and `.env`)."""
         s = settings if settings is not None else DiscogsSettings()
@@ -116,13 +127,20 @@ class ClientConfig:
             strict=s.strict_validation if strict is None else strict,
             settings=s,
             stats=ClientStats(),
+            cache_policy=cache_policy,
         )
 
     def headers(self) -> dict[str, str]:
         """Headers sent with every request."""
         return {"User-Agent": self.user_agent, "Accept": self.accept}
 
-    def transport(self, inner: httpx.BaseTransport | None) -> httpx.BaseTransport:
+    def identity(self) -> str:
+        """The credential fingerprint now (follows `client.token = ...`); keys the cache."""
+        return credential_identity(self.auth)
+
+    def transport(
+        self, inner: httpx.BaseTransport | None, cache: CacheStore | bool | None = None
+    ) -> httpx.BaseTransport:
         """The sync transport stack around `inner` (a fresh `httpx.HTTPTransport` by default)."""
         stack: httpx.BaseTransport = self._stack(
             StatsTransport(inner or httpx.HTTPTransport(), self.stats),
@@ -131,9 +149,18 @@ class ClientConfig:
             RateLimitTransport,
             lambda t: RetryTransport(t, self.retry_policy, breaker=self.breaker),
         )
-        return stack
+        return cache_transport(
+            stack,
+            self.cache_policy,
+            identity=self.identity,
+            store=cache,
+            settings=self.settings,
+            on_hit=lambda _response: self.stats.record_cache_hit(),
+        )
 
-    def async_transport(self, inner: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport:
+    def async_transport(
+        self, inner: httpx.AsyncBaseTransport | None, cache: AsyncCacheStore | bool | None = None
+    ) -> httpx.AsyncBaseTransport:
         """The async transport stack around `inner` (an `httpx.AsyncHTTPTransport` by default)."""
         stack: httpx.AsyncBaseTransport = self._stack(
             AsyncStatsTransport(inner or httpx.AsyncHTTPTransport(), self.stats),
@@ -142,7 +169,14 @@ class ClientConfig:
             AsyncRateLimitTransport,
             lambda t: AsyncRetryTransport(t, self.retry_policy, breaker=self.breaker),
         )
-        return stack
+        return async_cache_transport(
+            stack,
+            self.cache_policy,
+            identity=self.identity,
+            store=cache,
+            settings=self.settings,
+            on_hit=lambda _response: self.stats.record_cache_hit(),
+        )
 
     def _stack(
         self,
@@ -299,7 +333,8 @@ class Discogs(_ClientMixin, Resources):
     (application), or `oauth` (an `OAuth1Auth`, or an `AccessToken` with the consumer key and
     secret). Unset arguments come from settings: `DISCOGS_*` environment variables and `.env`.
     `transport` replaces the innermost HTTP transport (tests, proxies); `strict=True` validates
-    every response body against the spec.
+    every response body against the spec. Responses are cached per credential (`cache=False` or
+    `DISCOGS_CACHE=off` to disable; `cache_policy` sets the lifetimes per kind of data).
     """
 
     def __init__(
@@ -317,6 +352,8 @@ class Discogs(_ClientMixin, Resources):
         timeout: float | None = None,
         text_format: TextFormat = "discogs",
         strict: bool | None = None,
+        cache: CacheStore | bool | None = None,
+        cache_policy: CachePolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
@@ -332,12 +369,13 @@ class Discogs(_ClientMixin, Resources):
             timeout=timeout,
             text_format=text_format,
             strict=strict,
+            cache_policy=cache_policy,
         )
         self.http = httpx.Client(
             base_url=self._config.base_url,
             headers=self._config.headers(),
             timeout=self._config.timeout,
-            transport=self._config.transport(transport),
+            transport=self._config.transport(transport, cache),
         )
         """The underlying `httpx.Client` (raw access; requests pass through the same stack)."""
         self._executor = SyncExecutor(
@@ -387,6 +425,8 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
         timeout: float | None = None,
         text_format: TextFormat = "discogs",
         strict: bool | None = None,
+        cache: AsyncCacheStore | bool | None = None,
+        cache_policy: CachePolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = ClientConfig.resolve(
@@ -402,12 +442,13 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
             timeout=timeout,
             text_format=text_format,
             strict=strict,
+            cache_policy=cache_policy,
         )
         self.http = httpx.AsyncClient(
             base_url=self._config.base_url,
             headers=self._config.headers(),
             timeout=self._config.timeout,
-            transport=self._config.async_transport(transport),
+            transport=self._config.async_transport(transport, cache),
         )
         """The underlying `httpx.AsyncClient` (raw access; requests pass through the same stack)."""
         self._executor = AsyncExecutor(
