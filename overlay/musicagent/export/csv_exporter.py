@@ -1,0 +1,154 @@
+"""CSV export: one row per item, nested data flattened into named columns.
+
+Cells follow the flattening rule of `musicagent.export.flatten` (dotted columns for nested
+objects, `; `-joined lists, readable artist credits plus a `<field>_json` column, one column per
+custom collection field). Files are UTF-8 with `\\n` line ends; `excel=True` adds a byte-order
+mark and `\\r\\n` line ends so Excel opens accents and line breaks correctly. Values holding
+commas, quotes or line breaks are quoted and read back unchanged by any CSV reader.
+
+**How the header is chosen.** CSV is streamed, so the header must be fixed before all rows are
+seen. It is decided once, at the start, and never changes during the export:
+
+1. the columns the item model declares in the spec (`item_model.model_json_schema()`, e.g.
+   `CollectionItem` for collection exports), in declaration order, with one `notes.<name>`
+   column per custom field when `field_names` is given — so the same kind of export always has
+   the same leading columns, whatever the data;
+2. then any further column found in the first `sample_size` items (one page, 100, by default),
+   in order of first appearance — fields the spec does not know yet, `notes.<id>` columns;
+3. then `extra_json`, always last: a later row with a column outside the header (a field first
+   seen on page 7) puts those values there, as a JSON object `{column: value}`, so nothing is
+   dropped and no row ever shifts under the header.
+
+Passing `columns=[…]` fixes the header explicitly (steps 1–2 are skipped; `extra_json` is still
+added). A resumable export stores the header in its checkpoint and reuses it when it resumes.
+Only the sample (at most `sample_size` items) is held in memory, never the whole export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from musicagent.errors import InvalidParameterError
+from musicagent.export.base import Layout, RecordEncoder, StreamExporter
+from musicagent.export.flatten import FieldNames, Flattener, cell_text
+from musicagent.export.records import Record, dump_json
+
+__all__ = ["EXTRA_COLUMN", "CsvExporter"]
+
+#: The last column of every CSV export: values of columns outside the header, as JSON.
+EXTRA_COLUMN = "extra_json"
+#: Items looked at to choose the header: one page of the Discogs API.
+DEFAULT_SAMPLE_SIZE = 100
+
+_BOM = "\ufeff".encode()
+
+
+class _CsvEncoder(RecordEncoder):
+    def __init__(self, columns: Sequence[str], flattener: Flattener, *, excel: bool) -> None:
+        self.header = list(columns)
+        self.data_columns = [column for column in columns if column != EXTRA_COLUMN]
+        self.flattener = flattener
+        self.excel = excel
+        self.buffer = io.StringIO()
+        # The writer always ends rows with \r\n: the csv module quotes a field only when it
+        # holds characters of *its* line terminator, so with "\n" a lone "\r" would go unquoted
+        # and split the row on reading. LF files swap the terminator afterwards.
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def _row(self, cells: Sequence[str]) -> bytes:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(cells)
+        text = self.buffer.getvalue()
+        if not self.excel:
+            text = text[:-2] + "\n"
+        return text.encode("utf-8")
+
+    def preamble(self) -> bytes:
+        return (_BOM if self.excel else b"") + self._row(self.header)
+
+    def encode(self, record: Record, index: int) -> bytes:
+        row = self.flattener(record)
+        cells = [cell_text(row.pop(column, None)) for column in self.data_columns]
+        extra = {
+            column: value for column, value in row.items() if value is not None and value != ""
+        }
+        cells.append(dump_json(extra) if extra else "")
+        return self._row(cells)
+
+
+class CsvExporter(StreamExporter):
+    """Export items as CSV, streaming, with nested data flattened into columns.
+
+    Args:
+        excel: write for Excel: a UTF-8 byte-order mark and `\\r\\n` line ends.
+        columns: the exact header (`extra_json` is appended); default: chosen as described in
+            the module documentation.
+        item_model: the Pydantic model of the items (e.g. `discogs_models.CollectionItem`);
+            its declared fields give the leading, stable columns.
+        field_names: `{field_id: name}` of custom collection fields (see `custom_field_names`),
+            so notes become `notes.Media` rather than `notes.1`.
+        sample_size: how many leading items may add columns to the header (default 100).
+    """
+
+    format_name = "csv"
+    file_suffix = ".csv"
+
+    def __init__(
+        self,
+        *,
+        excel: bool = False,
+        columns: Sequence[str] | None = None,
+        item_model: type[BaseModel] | None = None,
+        field_names: FieldNames | None = None,
+        sample_size: int = DEFAULT_SAMPLE_SIZE,
+    ) -> None:
+        if isinstance(columns, str):
+            raise InvalidParameterError(
+                "columns must be a list of column names, not one string",
+                parameter="columns",
+                value=columns,
+            )
+        if sample_size < 0:
+            raise InvalidParameterError(
+                parameter="sample_size", allowed="0 or more", value=sample_size
+            )
+        self.excel = excel
+        self.columns = list(dict.fromkeys(columns)) if columns is not None else None
+        self.item_model = item_model
+        self.flattener = Flattener(field_names)
+        self.sample_size = 0 if columns is not None else sample_size
+
+    def options(self) -> dict[str, Any]:
+        """Everything that shapes the file: Excel mode, columns, model, field names, sample."""
+        model = self.item_model
+        return {
+            "excel": self.excel,
+            "columns": self.columns,
+            "item_model": f"{model.__module__}.{model.__qualname__}" if model else None,
+            "field_names": self.flattener.field_names,
+            "sample_size": self.sample_size,
+        }
+
+    def plan(self, sample: Sequence[Record]) -> Layout:
+        """Choose the header: declared columns, then new ones from the sample, then `extra_json`."""
+        if self.columns is not None:
+            columns = [column for column in self.columns if column != EXTRA_COLUMN]
+        else:
+            columns = self.flattener.schema_columns(self.item_model) if self.item_model else []
+            known = set(columns)
+            for record in sample:
+                for column in self.flattener(record):
+                    if column not in known and column != EXTRA_COLUMN:
+                        known.add(column)
+                        columns.append(column)
+        return {"columns": [*columns, EXTRA_COLUMN]}
+
+    def staging_encoder(self, layout: Layout) -> RecordEncoder:
+        """The CSV encoder for a header chosen by `plan` (or read back from a checkpoint)."""
+        return _CsvEncoder(layout["columns"], self.flattener, excel=self.excel)

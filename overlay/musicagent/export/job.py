@@ -1,0 +1,359 @@
+"""Resumable exports: drive a page source, write page by page, checkpoint, resume.
+
+An `ExportJob` asks `fetch_page(n)` for pages 1, 2, … until the last one, writes each page's
+items to `<destination>.partial` and, after every completed page, records a checkpoint in
+`<destination>.checkpoint.json` (see `musicagent.export.checkpoint`). When the last page is
+written the partial file is finished (the JSON array closed; SQLite loaded) and renamed over
+the destination; checkpoint and partial file are removed.
+
+If the export is interrupted — Ctrl-C, a killed process, a network failure that outlasts the
+retries — run it again with `resume=True`: it cuts the partial file back to the last
+checkpoint and continues with the next page. The finished file is byte for byte the file an
+uninterrupted run writes: the layout (CSV header) chosen at the start is reused, and no row is
+lost or written twice. A checkpoint of another export (other kind, query, format or options)
+is refused with `CheckpointMismatchError`; `resume=False` ignores any checkpoint and starts over.
+
+    job = ExportJob(
+        fetch_page=page_source(client.collection.get_collection_items_by_folder,
+                               "rodney", 0, items_key="releases"),
+        exporter=exporter_for("csv", item_model=CollectionItem),
+        destination="collection.csv",
+        kind="collection",
+        query={"username": "rodney", "folder_id": 0},
+        on_progress=lambda done, total, page, pages: print(f"{done}/{total}"),
+    )
+    job.run(resume=True)
+
+The pages themselves are fetched by the caller's function, so the same engine serves the sync
+client (`ExportJob`) and the async one (`AsyncExportJob`); everything else is shared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
+
+from musicagent.errors import InvalidParameterError
+from musicagent.export.atomic import checked_destination, discard, open_new
+from musicagent.export.base import Exporter, ExportResult, RecordEncoder, write_records
+from musicagent.export.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointMismatchError,
+    checkpoint_path_for,
+    options_hash,
+    partial_path_for,
+    plain_json,
+)
+
+__all__ = [
+    "AsyncExportJob",
+    "AsyncFetchPage",
+    "ExportJob",
+    "FetchPage",
+    "PageResult",
+    "ProgressCallback",
+]
+
+
+class PageResult(NamedTuple):
+    """One page from the page source: its items, and the totals the API reports."""
+
+    items: Iterable[object]
+    total_pages: int
+    total_items: int | None
+
+
+#: `fetch_page(page_number) -> (items, total_pages, total_items)`, pages counted from 1.
+FetchPage = Callable[[int], tuple[Iterable[object], int, int | None]]
+#: The async twin of `FetchPage`.
+AsyncFetchPage = Callable[[int], Awaitable[tuple[Iterable[object], int, int | None]]]
+#: `on_progress(items_done, items_total, pages_done, pages_total)`, called after every page
+#: (and once when a resumed export starts); `items_total` is None when the API does not say.
+ProgressCallback = Callable[[int, int | None, int, int], None]
+
+
+def _page_result(number: int, result: object) -> PageResult:
+    items: object
+    total_pages: object
+    total_items: object
+    try:
+        items, total_pages, total_items = result  # type: ignore[misc]
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"fetch_page({number}) must return (items, total_pages, total_items), "
+            f"not {type(result).__name__}",
+            parameter="fetch_page",
+        ) from exc
+    if not isinstance(total_pages, int) or (
+        total_items is not None and not isinstance(total_items, int)
+    ):
+        raise InvalidParameterError(
+            f"fetch_page({number}) returned non-integer totals "
+            f"({total_pages!r} pages, {total_items!r} items)",
+            parameter="fetch_page",
+        )
+    if not isinstance(items, Iterable):
+        raise InvalidParameterError(
+            f"fetch_page({number}) returned items that are not iterable: {type(items).__name__}",
+            parameter="fetch_page",
+        )
+    return PageResult(items, total_pages, total_items)
+
+
+class _ExportJobBase:
+    """What the sync and async jobs share: configuration and the page-by-page state machine."""
+
+    def __init__(
+        self,
+        *,
+        exporter: Exporter,
+        destination: str | os.PathLike[str],
+        kind: str,
+        query: Mapping[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+        durable: bool = True,
+    ) -> None:
+        self.exporter = exporter
+        self.destination = Path(destination).expanduser()
+        self.kind = kind
+        self.query: dict[str, Any] = plain_json(dict(query or {}))
+        self.on_progress = on_progress
+        self.durable = durable
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """`<destination>.checkpoint.json`."""
+        return checkpoint_path_for(self.destination)
+
+    @property
+    def partial_path(self) -> Path:
+        """`<destination>.partial`: the output so far."""
+        return partial_path_for(self.destination)
+
+    def _fresh_checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            kind=self.kind,
+            query=self.query,
+            format=self.exporter.format_name,
+            options_hash=options_hash(self.exporter.format_name, self.exporter.options()),
+            destination=str(self.destination),
+            partial_path=str(self.partial_path),
+        )
+
+
+class _JobRun:
+    """One run of a job. Fetching is the caller's; this does the writing and bookkeeping."""
+
+    def __init__(self, job: _ExportJobBase, *, resume: bool) -> None:
+        self.job = job
+        self.exporter = job.exporter
+        self.destination = checked_destination(job.destination)
+        self.handle: BinaryIO | None = None
+        self.encoder: RecordEncoder | None = None
+        self.state = job._fresh_checkpoint()
+        self.started = False
+        stored = self._stored_checkpoint() if resume else None
+        if stored is None:
+            discard(job.checkpoint_path)
+            discard(job.partial_path)
+            return
+        self._reopen(stored)
+
+    def _stored_checkpoint(self) -> Checkpoint | None:
+        path = self.job.checkpoint_path
+        if not path.exists():
+            return None
+        stored = Checkpoint.load(path)
+        differences = stored.differences(self.state)
+        if differences:
+            raise CheckpointMismatchError(
+                f"checkpoint {str(path)!r} belongs to another export ({', '.join(differences)} "
+                "differ); pass resume=False to start over, or export to another file",
+                path=path,
+                differences=differences,
+            )
+        return stored
+
+    def _reopen(self, stored: Checkpoint) -> None:
+        # The partial file is always beside the destination: a moved folder still resumes.
+        partial = self.job.partial_path
+        stored.partial_path = str(partial)
+        try:
+            handle = partial.open("r+b")
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot resume: partial output {str(partial)!r} is missing ({exc.strerror}); "
+                "pass resume=False to start over",
+                path=self.job.checkpoint_path,
+            ) from exc
+        size = os.fstat(handle.fileno()).st_size
+        if size < stored.partial_bytes:
+            handle.close()
+            raise CheckpointError(
+                f"cannot resume: partial output {str(partial)!r} holds {size} bytes, the "
+                f"checkpoint recorded {stored.partial_bytes}; pass resume=False to start over",
+                path=self.job.checkpoint_path,
+            )
+        # Bytes past the checkpoint are a page cut short by the interruption: drop them, the
+        # page is fetched and written again.
+        handle.truncate(stored.partial_bytes)
+        handle.seek(stored.partial_bytes)
+        self.handle = handle
+        self.encoder = self.exporter.staging_encoder(stored.layout)
+        self.state = stored
+        self.started = True
+        self._report()
+
+    def next_page(self) -> int | None:
+        """The page to fetch next, or None when every page is written."""
+        if not self.started:
+            return 1
+        if self.state.last_page >= self.state.total_pages:
+            return None
+        return self.state.last_page + 1
+
+    def accept(self, number: int, page: PageResult) -> None:
+        """Write one fetched page and record the checkpoint."""
+        records = list(self.exporter.validate_data(page.items))
+        if not self.started:
+            self._start(records)
+        assert self.handle is not None and self.encoder is not None
+        written = write_records(self.handle, self.encoder, records, start=self.state.items_written)
+        self.handle.flush()
+        if self.job.durable:
+            os.fsync(self.handle.fileno())
+        self.state.last_page = number
+        self.state.total_pages = page.total_pages
+        self.state.items_written = written
+        self.state.items_total = page.total_items
+        self.state.partial_bytes = self.handle.tell()
+        self.state.save(self.job.checkpoint_path, durable=self.job.durable)
+        self._report()
+
+    def _start(self, first_page: list[Any]) -> None:
+        layout = self.exporter.plan(first_page[: self.exporter.sample_size])
+        self.state.layout = layout
+        self.encoder = self.exporter.staging_encoder(layout)
+        self.handle = open_new(self.job.partial_path)
+        self.handle.write(self.encoder.preamble())
+        self.started = True
+
+    def finish(self) -> ExportResult:
+        """Turn the complete partial file into the destination; remove checkpoint and partial."""
+        self.close()
+        result = self.exporter.finish(
+            Path(self.state.partial_path),
+            self.destination,
+            layout=self.state.layout,
+            items_written=self.state.items_written,
+        )
+        discard(self.job.checkpoint_path)
+        return dataclasses.replace(result, pages=self.state.last_page)
+
+    def close(self) -> None:
+        """Close the partial file (it stays on disk for a resume)."""
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def _report(self) -> None:
+        if self.job.on_progress is not None:
+            state = self.state
+            pages_total = max(state.total_pages, state.last_page)
+            self.job.on_progress(
+                state.items_written, state.items_total, state.last_page, pages_total
+            )
+
+
+class ExportJob(_ExportJobBase):
+    """A resumable export of a paginated list to a file (see the module documentation).
+
+    Args:
+        fetch_page: returns `(items, total_pages, total_items)` for a page number (from 1);
+            `page_source` builds one from a client method.
+        exporter: the format, from `exporter_for(...)`.
+        destination: the file to write.
+        kind: what is exported (`collection`, `wantlist`, `inventory`, …), recorded in the
+            checkpoint so a resume never mixes exports.
+        query: the arguments of the export (user, folder, sort…), recorded likewise.
+        on_progress: `on_progress(items_done, items_total, pages_done, pages_total)`.
+        durable: sync the partial file and checkpoint to disk after every page (default), so
+            even a power cut loses at most the page in flight.
+    """
+
+    def __init__(
+        self,
+        *,
+        fetch_page: FetchPage,
+        exporter: Exporter,
+        destination: str | os.PathLike[str],
+        kind: str,
+        query: Mapping[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+        durable: bool = True,
+    ) -> None:
+        super().__init__(
+            exporter=exporter,
+            destination=destination,
+            kind=kind,
+            query=query,
+            on_progress=on_progress,
+            durable=durable,
+        )
+        self.fetch_page = fetch_page
+
+    def run(self, *, resume: bool = False) -> ExportResult:
+        """Export every page; with `resume=True`, continue from the checkpoint if there is one.
+
+        Raises:
+            CheckpointMismatchError: `resume=True` and the checkpoint is of another export.
+            CheckpointError: `resume=True` and the checkpoint or partial file is unusable.
+            InvalidParameterError: (`destination`) when the file cannot be written there.
+            Whatever `fetch_page` raises; the checkpoint then allows a resume.
+        """
+        run = _JobRun(self, resume=resume)
+        try:
+            while (number := run.next_page()) is not None:
+                run.accept(number, _page_result(number, self.fetch_page(number)))
+            return run.finish()
+        finally:
+            run.close()
+
+
+class AsyncExportJob(_ExportJobBase):
+    """The asyncio twin of `ExportJob`: `fetch_page` is awaited; writing is shared with it."""
+
+    def __init__(
+        self,
+        *,
+        fetch_page: AsyncFetchPage,
+        exporter: Exporter,
+        destination: str | os.PathLike[str],
+        kind: str,
+        query: Mapping[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+        durable: bool = True,
+    ) -> None:
+        super().__init__(
+            exporter=exporter,
+            destination=destination,
+            kind=kind,
+            query=query,
+            on_progress=on_progress,
+            durable=durable,
+        )
+        self.fetch_page = fetch_page
+
+    async def run(self, *, resume: bool = False) -> ExportResult:
+        """Export every page, awaiting each; see `ExportJob.run`."""
+        run = _JobRun(self, resume=resume)
+        try:
+            while (number := run.next_page()) is not None:
+                run.accept(number, _page_result(number, await self.fetch_page(number)))
+            return run.finish()
+        finally:
+            run.close()
