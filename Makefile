@@ -31,14 +31,14 @@ docs: setup
 
 ## lint: ruff (lint + format check) and mypy on the hand-written code
 lint: setup
-	$(BIN)/ruff check overlay scripts tests
-	$(BIN)/ruff format --check overlay scripts tests
+	$(BIN)/ruff check overlay scripts tests examples benchmarks
+	$(BIN)/ruff format --check overlay scripts tests examples benchmarks
 	$(BIN)/mypy
 
 ## format: apply ruff formatting and safe fixes
 format: setup
-	$(BIN)/ruff check --fix overlay scripts tests
-	$(BIN)/ruff format overlay scripts tests
+	$(BIN)/ruff check --fix overlay scripts tests examples benchmarks
+	$(BIN)/ruff format overlay scripts tests examples benchmarks
 
 demo: setup
 	$(BIN)/musicagent validate-response --method GET --status 200 /releases/249504 spec/examples/releases_get_200.json
