@@ -218,6 +218,7 @@ def test_eta_accounts_for_the_rate_limit_beyond_the_budget() -> None:
 
 
 def test_durations_read_naturally() -> None:
+    assert format_duration(0.42) == "0.4 s"
     assert format_duration(42) == "42 s"
     assert format_duration(185) == "3 min 5 s"
     assert format_duration(3720) == "1 h 02 min"

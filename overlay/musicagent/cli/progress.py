@@ -33,8 +33,10 @@ def eta_seconds(pages_left: int, seconds_per_page: float, rate: RateLimitStatus 
 
 
 def format_duration(seconds: float) -> str:
-    """`42 s`, `3 min 5 s`, `1 h 02 min`."""
-    seconds = max(0, round(seconds))
+    """`0.4 s`, `42 s`, `3 min 5 s`, `1 h 02 min`."""
+    if seconds < 9.95:
+        return f"{max(seconds, 0.0):.1f} s"
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     minutes, sec = divmod(seconds, 60)
