@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-## demo: the main job on the built-in sandbox (for now: validate a documentation example)
+## demo: the main job on the built-in sandbox: export a collection to exports/ as CSV and JSON
 .PHONY: demo docs setup generate check-generated lint format typecheck test test-fast clean
 
 $(STAMP): pyproject.toml
@@ -41,13 +41,13 @@ format: setup
 	$(BIN)/ruff format overlay scripts tests examples benchmarks
 
 demo: setup
-	$(BIN)/musicagent validate-response --method GET --status 200 /releases/249504 spec/examples/releases_get_200.json
-	$(BIN)/musicagent validate-response --manifest tests/data/captures/MANIFEST.tsv
+	$(BIN)/python scripts/demo.py --out-dir exports
 
 ## test: everything CI runs — spec checks, generated drift, lint, and the test suites
 test: setup check-generated lint
 	$(BIN)/python scripts/docs.py --check
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage report
 
 ## test-fast: the test suites only
 test-fast: setup

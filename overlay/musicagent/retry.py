@@ -47,6 +47,8 @@ logger = logging.getLogger("musicagent.retry")
 
 ATTEMPT_EXTENSION = "musicagent.attempt"
 CORRELATION_EXTENSION = "musicagent.correlation_id"
+# Set on every request the client's operations build (their bodies are read in full anyway).
+OPERATION_EXTENSION = "musicagent.operation_id"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Methods that can be repeated after any failure: they change nothing on the server."""
@@ -330,8 +332,16 @@ class _RetryCore:
         return retry_wait_seconds(outcome, state.attempt_number, self.policy, now=now, rng=self.rng)
 
     def must_buffer(self, request: httpx.Request, response: httpx.Response) -> bool:
-        """Whether this response may be retried, so its body must be read to free the connection."""
-        return should_retry(request.method, response.status_code, self.policy)
+        """Whether to read this response's body inside the attempt.
+
+        A response that may be retried is read to free its connection. The body of an
+        operation's response is read here too: a connection reset or a body cut short then
+        fails this attempt and is retried like any other network error, instead of surfacing
+        after the retry loop has returned. Raw streaming through `client.http` stays lazy.
+        """
+        return OPERATION_EXTENSION in request.extensions or should_retry(
+            request.method, response.status_code, self.policy
+        )
 
     def log_retry(self, state: RetryCallState) -> httpx.Response | None:
         """Log one retry; return the discarded response, which the shell closes if still open."""

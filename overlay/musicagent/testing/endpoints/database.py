@@ -1,0 +1,290 @@
+"""Database operations: releases, ratings, masters, artists, labels and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from discogs_spec import load_example
+
+from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
+from musicagent.testing.rules import (
+    check_choice,
+    not_found,
+    parse_int,
+    unauthorized,
+    unprocessable,
+)
+from musicagent.testing.seeding import mix
+
+CURRENCIES = ("USD", "GBP", "EUR", "CAD", "AUD", "JPY", "CHF", "MXN", "BRL", "NZD", "SEK", "ZAR")
+# Rough rates from USD, only so marketplace figures change with the currency asked for.
+USD_RATES = {
+    "USD": 1.0,
+    "GBP": 0.79,
+    "EUR": 0.92,
+    "CAD": 1.36,
+    "AUD": 1.52,
+    "JPY": 151.0,
+    "CHF": 0.9,
+    "MXN": 17.1,
+    "BRL": 5.0,
+    "NZD": 1.65,
+    "SEK": 10.6,
+    "ZAR": 18.7,
+}
+
+# Items whose bodies are the documentation's own examples.
+EXAMPLE_RELEASE = 249504
+EXAMPLE_MASTER = 1000
+EXAMPLE_ARTIST = 108713
+EXAMPLE_LABEL = 1
+
+
+def currency_of(call: Call, name: str = "curr_abbr") -> str:
+    """The currency asked for, else the caller's own, else USD (422 for an unknown code)."""
+    chosen = check_choice(call.query, name, CURRENCIES)
+    if chosen:
+        return chosen
+    user = call.state.user(call.principal.username or "")
+    return user.curr_abbr if user is not None else "USD"
+
+
+def convert(value: float | None, currency: str) -> float | None:
+    """A USD amount in another currency (None stays None)."""
+    if value is None:
+        return None
+    return round(value * USD_RATES[currency], 0 if currency == "JPY" else 2)
+
+
+def release_id_of(call: Call) -> int:
+    """The path's release id; 404 ("Release not found.") when there is no such release."""
+    release_id = call.int_param("release_id", "release")
+    if not call.state.catalogue.release_exists(release_id):
+        raise not_found("release")
+    return release_id
+
+
+@handles("get_release")
+def get_release(call: Call) -> Reply:
+    """GET /releases/{release_id}."""
+    release_id = release_id_of(call)
+    currency = currency_of(call)
+    if release_id == EXAMPLE_RELEASE:
+        return Reply(200, load_example("releases_get_200.json"))
+    body = call.state.catalogue.release(release_id, signed=call.signed)
+    body["lowest_price"] = convert(body["lowest_price"], currency)
+    return Reply(200, body)
+
+
+def _user_rating(call: Call, release_id: int, username: str) -> int:
+    stored = call.state.release_ratings.get((release_id, username.lower()))
+    if stored is not None:
+        return stored
+    user = call.state.user(username)
+    assert user is not None
+    return mix(call.config.seed, "user-rating", release_id, user.username) % 6
+
+
+@handles("get_release_rating_by_user")
+def get_release_rating_by_user(call: Call) -> Reply:
+    """GET /releases/{release_id}/rating/{username}."""
+    release_id = release_id_of(call)
+    user = call.user_param()
+    rating = _user_rating(call, release_id, user.username)
+    return Reply(200, {"username": user.username, "release_id": release_id, "rating": rating})
+
+
+@handles("update_release_rating_by_user")
+def update_release_rating_by_user(call: Call) -> Reply:
+    """PUT /releases/{release_id}/rating/{username}."""
+    release_id = release_id_of(call)
+    user = call.user_param()
+    call.require_owner(user)
+    fields = call.fields()
+    if "rating" not in fields:
+        raise unprocessable("Missing rating: expected an integer between 1 and 5.")
+    rating = parse_int(fields["rating"], "rating", 1, 5)
+    call.state.release_ratings[(release_id, user.username.lower())] = rating
+    return Reply(200, {"username": user.username, "release_id": release_id, "rating": rating})
+
+
+@handles("delete_release_rating_by_user")
+def delete_release_rating_by_user(call: Call) -> Reply:
+    """DELETE /releases/{release_id}/rating/{username}."""
+    release_id = release_id_of(call)
+    user = call.user_param()
+    call.require_owner(user)
+    call.state.release_ratings[(release_id, user.username.lower())] = 0
+    return no_content()
+
+
+@handles("get_community_release_rating")
+def get_community_release_rating(call: Call) -> Reply:
+    """GET /releases/{release_id}/rating."""
+    release_id = release_id_of(call)
+    if release_id == EXAMPLE_RELEASE:
+        return Reply(200, load_example("releases_rating_get_200.json"))
+    _, _, average, count = call.state.catalogue.community(release_id)
+    return Reply(200, {"release_id": release_id, "rating": {"average": average, "count": count}})
+
+
+@handles("get_release_stats")
+def get_release_stats(call: Call) -> Reply:
+    """GET /releases/{release_id}/stats."""
+    release_id = release_id_of(call)
+    if release_id == EXAMPLE_RELEASE:
+        return Reply(200, load_example("releases_stats_get_200.json"))
+    have, want, _, _ = call.state.catalogue.community(release_id)
+    return Reply(200, {"num_have": have, "num_want": want, "is_offensive": False})
+
+
+def _master_id(call: Call) -> int:
+    master_id = call.int_param("master_id", "master")
+    if not call.state.catalogue.master_exists(master_id):
+        raise not_found("master")
+    return master_id
+
+
+@handles("get_master")
+def get_master(call: Call) -> Reply:
+    """GET /masters/{master_id}."""
+    master_id = _master_id(call)
+    if master_id == EXAMPLE_MASTER:
+        return Reply(200, load_example("masters_get_200.json"))
+    return Reply(200, call.state.catalogue.master(master_id, signed=call.signed))
+
+
+_VERSION_SORTS = ("released", "title", "format", "label", "catno", "country")
+
+
+def _sorted(
+    entries: list[dict[str, Any]], call: Call, keys: dict[str, str]
+) -> list[dict[str, Any]]:
+    sort = check_choice(call.query, "sort", keys)
+    order = check_choice(call.query, "sort_order", ("asc", "desc"))
+    if sort is None and order is None:
+        return entries
+    field = keys[sort or next(iter(keys))]
+    return sorted(
+        entries,
+        key=lambda e: (str(e.get(field, "")).casefold(), e["id"]),
+        reverse=order == "desc",
+    )
+
+
+@handles("get_master_versions")
+def get_master_versions(call: Call) -> Reply:
+    """GET /masters/{master_id}/versions (filters format, label, released, country)."""
+    master_id = _master_id(call)
+    if master_id == EXAMPLE_MASTER:
+        entries = list(load_example("masters_versions_get_200.json")["versions"])
+    else:
+        catalogue = call.state.catalogue
+        entries = [
+            catalogue.master_version(r, signed=call.signed, user=call.signed)
+            for r in catalogue.master_version_ids(master_id)
+        ]
+    query = call.query
+    for name, field in (
+        ("format", "format"),
+        ("label", "label"),
+        ("released", "released"),
+        ("country", "country"),
+    ):
+        wanted = query.get(name)
+        if wanted:
+            entries = [e for e in entries if wanted.casefold() in str(e.get(field, "")).casefold()]
+    entries = _sorted(entries, call, {key: key for key in _VERSION_SORTS})
+    return call.paged("versions", len(entries), lambda a, b: entries[a:b])
+
+
+def _artist_id(call: Call) -> int:
+    artist_id = call.int_param("artist_id", "artist")
+    if not call.state.catalogue.artist_exists(artist_id):
+        raise not_found("artist")
+    return artist_id
+
+
+@handles("get_artist")
+def get_artist(call: Call) -> Reply:
+    """GET /artists/{artist_id}."""
+    artist_id = _artist_id(call)
+    if artist_id == EXAMPLE_ARTIST:
+        return Reply(200, load_example("artists_get_200.json"))
+    return Reply(200, call.state.catalogue.artist(artist_id, signed=call.signed))
+
+
+@handles("get_artist_releases")
+def get_artist_releases(call: Call) -> Reply:
+    """GET /artists/{artist_id}/releases (sort year, title or format)."""
+    artist_id = _artist_id(call)
+    if artist_id == EXAMPLE_ARTIST:
+        entries = list(load_example("artists_releases_get_200.json")["releases"])
+    else:
+        entries = call.state.catalogue.artist_release_entries(artist_id, signed=call.signed)
+    entries = _sorted(entries, call, {"year": "year", "title": "title", "format": "format"})
+    return call.paged("releases", len(entries), lambda a, b: entries[a:b])
+
+
+def _label_id(call: Call) -> int:
+    label_id = call.int_param("label_id", "label")
+    if not call.state.catalogue.label_exists(label_id):
+        raise not_found("label")
+    return label_id
+
+
+@handles("get_label")
+def get_label(call: Call) -> Reply:
+    """GET /labels/{label_id}."""
+    label_id = _label_id(call)
+    if label_id == EXAMPLE_LABEL:
+        return Reply(200, load_example("labels_get_200.json"))
+    return Reply(200, call.state.catalogue.label(label_id, signed=call.signed))
+
+
+@handles("get_label_releases")
+def get_label_releases(call: Call) -> Reply:
+    """GET /labels/{label_id}/releases."""
+    label_id = _label_id(call)
+    entries = call.state.catalogue.label_release_entries(label_id, signed=call.signed)
+    return call.paged("releases", len(entries), lambda a, b: entries[a:b])
+
+
+_SEARCH_FIELDS = (
+    "q",
+    "title",
+    "release_title",
+    "credit",
+    "artist",
+    "anv",
+    "label",
+    "genre",
+    "style",
+    "country",
+    "year",
+    "format",
+    "catno",
+    "barcode",
+    "track",
+    "submitter",
+    "contributor",
+)
+
+
+@handles("search")
+def search(call: Call) -> Reply:
+    """GET /database/search: needs a credential (any kind), as Discogs documents."""
+    if not call.principal.authenticated:
+        raise unauthorized("search needs a credential")
+    kind = check_choice(call.query, "type", ("release", "master", "artist", "label"))
+    query = " ".join(call.query[name] for name in _SEARCH_FIELDS if call.query.get(name))
+    catalogue = call.state.catalogue
+    total = catalogue.search_total(query, kind)
+    return call.paged(
+        "results",
+        total,
+        lambda a, b: [
+            catalogue.search_result(query, kind, i, signed=call.signed)
+            for i in range(a, min(b, total))
+        ],
+    )
