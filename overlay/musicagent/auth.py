@@ -152,6 +152,14 @@ def _checked(value: str, parameter: str) -> str:
             parameter=parameter,
             allowed="printable characters only",
         )
+    if value != value.strip():
+        # h11 refuses a header value with edge whitespace, which would surface much later as
+        # a misleading network error; say what is wrong now.
+        raise InvalidParameterError(
+            f"{parameter} starts or ends with a space; check how it was copied",
+            parameter=parameter,
+            allowed="text without leading or trailing spaces",
+        )
     return value
 
 

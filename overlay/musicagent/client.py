@@ -250,7 +250,9 @@ def _limiter(
     store = SqliteRateLimitStore(s.rate_limit_state_file) if s.rate_limit_state_file else None
     # Discogs counts per credential and source; one budget per credential and server.
     identity = f"{credential_identity(auth)}@{httpx.URL(base_url).host}"
-    return RateLimiter.shared(identity, limit, s.rate_limit_window, store=store)
+    return RateLimiter.shared(
+        identity, limit, s.rate_limit_window, store=store, margin=s.rate_limit_margin
+    )
 
 
 class _ClientMixin:

@@ -239,13 +239,21 @@ class RateLimiter:
         store: RateLimitStore | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        margin: float = 0.0,
     ) -> None:
         if max_requests < 1:
             raise ValueError(f"max_requests must be at least 1, got {max_requests}")
         if window <= 0:
             raise ValueError(f"window must be positive, got {window}")
+        if margin < 0:
+            raise ValueError(f"margin must not be negative, got {margin}")
         self._limit = max_requests
         self.window = float(window)
+        # A request reaches the server a little after we let it go (connection set-up, TLS,
+        # latency), so the server's window lets it go later than ours: keep each send in our
+        # window `margin` seconds longer than the rule says, so a slot we free is free there too.
+        self.margin = float(margin)
+        self._span = self.window + self.margin
         self._clock = clock or (time.monotonic if store is None else time.time)
         self._store: RateLimitStore = store if store is not None else MemoryRateLimitStore()
         self._sleep = sleep
@@ -263,6 +271,7 @@ class RateLimiter:
         store: RateLimitStore | None = None,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        margin: float = 0.0,
     ) -> RateLimiter:
         """The one limiter of this process for a credential, created on first use.
 
@@ -280,6 +289,7 @@ class RateLimiter:
                     store=store,
                     sleep=sleep,
                     async_sleep=async_sleep,
+                    margin=margin,
                 )
                 cls._shared[identity] = limiter
             return limiter
@@ -353,7 +363,7 @@ class RateLimiter:
     def status(self) -> RateLimitStatus:
         """The current budget: limit, used, remaining, window and seconds until a slot frees."""
         with self._locked_slots() as (slots, now):
-            next_free = earliest_send_time(slots, now, self._limit, self.window)
+            next_free = earliest_send_time(slots, now, self._limit, self._span)
             return RateLimitStatus(
                 limit=self._limit,
                 used=bisect.bisect_right(slots, now),
@@ -364,7 +374,7 @@ class RateLimiter:
 
     def _reserve(self) -> tuple[float, float]:
         with self._locked_slots() as (slots, now):
-            slot = earliest_send_time(slots, now, self._limit, self.window)
+            slot = earliest_send_time(slots, now, self._limit, self._span)
             bisect.insort(slots, slot)
             return slot, slot - now
 
@@ -378,7 +388,7 @@ class RateLimiter:
     def _locked_slots(self) -> Iterator[tuple[list[float], float]]:
         with self._lock, self._store.transaction() as slots:
             now = self._clock()
-            _drop_expired(slots, now, self.window)
+            _drop_expired(slots, now, self._span)
             yield slots, now
 
     def __repr__(self) -> str:

@@ -72,6 +72,7 @@ class DiscogsSettings(BaseSettings):
     rate_limit_requests_anonymous: int = Field(default=25, ge=1)
     rate_limit_window: float = Field(default=60.0, gt=0)
     rate_limit_state_file: Path | None = None
+    rate_limit_margin: float = Field(default=0.25, ge=0)
 
     max_retries: int = Field(default=5, ge=0)
     retry_backoff_factor: float = Field(default=1.0, ge=0)

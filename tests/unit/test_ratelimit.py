@@ -560,3 +560,12 @@ def test_limiter_rejects_a_nonsensical_configuration() -> None:
         RateLimiter(0, 60.0)
     with pytest.raises(ValueError, match="window"):
         RateLimiter(60, 0.0)
+
+
+def test_margin_holds_each_send_past_the_window_for_network_delay() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10.0, clock=clock, sleep=clock.sleep, margin=0.5)
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == pytest.approx(10.5)
+    assert limiter.status().window == 10.0
