@@ -134,8 +134,14 @@ def test_replayed_oauth_nonce_is_refused(sandbox: Sandbox, http: httpx.Client) -
     assert "nonce" in replay.headers["X-Sandbox-Reason"]
 
 
-def test_unknown_token_gets_401_with_the_oauth_challenge(http: httpx.Client) -> None:
+def test_unknown_token_reads_public_data(http: httpx.Client) -> None:
     response = http.get("/releases/1", headers={"Authorization": "Discogs token=nope"})
+    assert response.status_code == 200
+    assert response.json()["id"] == 1
+
+
+def test_unknown_token_gets_401_with_the_oauth_challenge(http: httpx.Client) -> None:
+    response = http.get("/oauth/identity", headers={"Authorization": "Discogs token=nope"})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'OAuth realm="https://api.discogs.com"'
     assert response.json() == {"message": "You must authenticate to access this resource."}

@@ -79,7 +79,7 @@ def test_no_credentials_is_anonymous_and_counted_per_ip(state: SandboxState) -> 
 @pytest.mark.parametrize(
     "headers",
     [
-        {"Authorization": "Discogs token=wrong"},
+        {"Authorization": "Discogs token="},
         {"Authorization": "Discogs key=sandbox-key, secret=wrong"},
         {"Authorization": "Bearer abc"},
     ],
@@ -117,3 +117,9 @@ def test_stale_oauth_timestamp_is_refused(state: SandboxState) -> None:
     with pytest.raises(ApiError) as caught:
         _resolve(state, headers)
     assert "timestamp" in caught.value.headers["X-Sandbox-Reason"]
+
+
+def test_unknown_token_is_a_credential_without_a_user(state: SandboxState) -> None:
+    principal = _resolve(state, {"Authorization": "Discogs token=made-up"})
+    assert principal.authenticated
+    assert principal.username is None
