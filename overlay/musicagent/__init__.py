@@ -23,7 +23,7 @@ from musicagent.auth import (
     TokenStore,
 )
 from musicagent.cache import AsyncCacheStore, CacheInfo, CachePolicy, CacheStore
-from musicagent.client import AsyncDiscogs, ClientConfig, Discogs
+from musicagent.client import AsyncDiscogs, ClientConfig, ClientOptions, Discogs
 from musicagent.errors import (
     AuthenticationError,
     BadRequestError,
@@ -57,6 +57,7 @@ __all__ = [
     "CacheStore",
     "CircuitBreaker",
     "ClientConfig",
+    "ClientOptions",
     "Discogs",
     "DiscogsAPIError",
     "DiscogsSettings",

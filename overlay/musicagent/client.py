@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypedDict, Unpack
 
 import httpx
 from discogs_facade import AsyncResources, Resources
@@ -59,6 +59,35 @@ TextFormat = Literal["discogs", "html", "plaintext"]
 _TEXT_FORMATS = ("discogs", "html", "plaintext")
 
 
+class ClientOptions(TypedDict, total=False):
+    """Keyword arguments `Discogs` and `AsyncDiscogs` share (all optional)."""
+
+    consumer_key: str | None
+    """Application consumer key (with `consumer_secret`: key/secret auth, or OAuth)."""
+    consumer_secret: str | None
+    """Application consumer secret."""
+    oauth: OAuth1Auth | AccessToken | None
+    """OAuth 1.0a credentials of a user who authorised the application."""
+    user_agent: str | None
+    """Identifying User-Agent (default `musicagent/<version> +<url>`)."""
+    base_url: str | None
+    """API root (default `https://api.discogs.com`; http only for loopback hosts)."""
+    settings: DiscogsSettings | None
+    """Settings to start from (default: `DISCOGS_*` environment variables and `.env`)."""
+    rate_limiter: RateLimiter | Literal[False] | None
+    """A limiter to share, or False for none (default: one per credential, shared)."""
+    retry_policy: RetryPolicy | None
+    """Attempts, backoff and what is retried (default from settings)."""
+    timeout: float | None
+    """Seconds before a request times out (default from settings)."""
+    text_format: TextFormat
+    """How Discogs renders text fields: discogs (markup), html or plaintext."""
+    strict: bool | None
+    """Validate every response body against the spec (default from settings)."""
+    cache_policy: CachePolicy | None
+    """Cache lifetimes per kind of data (default `CachePolicy()`)."""
+
+
 @dataclass
 class ClientConfig:
     """Everything a sync or async client is built from, resolved once from arguments/settings."""
@@ -79,19 +108,19 @@ class ClientConfig:
     @classmethod
     def resolve(
         cls,
-        token: str | None,
+        token: str | None = None,
         *,
-        consumer_key: str | None,
-        consumer_secret: str | None,
-        oauth: OAuth1Auth | AccessToken | None,
-        user_agent: str | None,
-        base_url: str | None,
-        settings: DiscogsSettings | None,
-        rate_limiter: RateLimiter | Literal[False] | None,
-        retry_policy: RetryPolicy | None,
-        timeout: float | None,
-        text_format: TextFormat,
-        strict: bool | None,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        oauth: OAuth1Auth | AccessToken | None = None,
+        user_agent: str | None = None,
+        base_url: str | None = None,
+        settings: DiscogsSettings | None = None,
+        rate_limiter: RateLimiter | Literal[False] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        timeout: float | None = None,
+        text_format: TextFormat = "discogs",
+        strict: bool | None = None,
         cache_policy: CachePolicy | None = None,
     ) -> ClientConfig:
         """Arguments win over settings (environment variables `DISCOGS_*` and `.env`)."""
@@ -343,36 +372,11 @@ class Discogs(_ClientMixin, Resources):
         self,
         token: str | None = None,
         *,
-        consumer_key: str | None = None,
-        consumer_secret: str | None = None,
-        oauth: OAuth1Auth | AccessToken | None = None,
-        user_agent: str | None = None,
-        base_url: str | None = None,
-        settings: DiscogsSettings | None = None,
-        rate_limiter: RateLimiter | Literal[False] | None = None,
-        retry_policy: RetryPolicy | None = None,
-        timeout: float | None = None,
-        text_format: TextFormat = "discogs",
-        strict: bool | None = None,
         cache: CacheStore | bool | None = None,
-        cache_policy: CachePolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._config = ClientConfig.resolve(
-            token,
-            consumer_key=consumer_key,
-            consumer_secret=consumer_secret,
-            oauth=oauth,
-            user_agent=user_agent,
-            base_url=base_url,
-            settings=settings,
-            rate_limiter=rate_limiter,
-            retry_policy=retry_policy,
-            timeout=timeout,
-            text_format=text_format,
-            strict=strict,
-            cache_policy=cache_policy,
-        )
+        self._config = ClientConfig.resolve(token, **options)
         self.http = httpx.Client(
             base_url=self._config.base_url,
             headers=self._config.headers(),
@@ -416,36 +420,11 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
         self,
         token: str | None = None,
         *,
-        consumer_key: str | None = None,
-        consumer_secret: str | None = None,
-        oauth: OAuth1Auth | AccessToken | None = None,
-        user_agent: str | None = None,
-        base_url: str | None = None,
-        settings: DiscogsSettings | None = None,
-        rate_limiter: RateLimiter | Literal[False] | None = None,
-        retry_policy: RetryPolicy | None = None,
-        timeout: float | None = None,
-        text_format: TextFormat = "discogs",
-        strict: bool | None = None,
         cache: AsyncCacheStore | bool | None = None,
-        cache_policy: CachePolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self._config = ClientConfig.resolve(
-            token,
-            consumer_key=consumer_key,
-            consumer_secret=consumer_secret,
-            oauth=oauth,
-            user_agent=user_agent,
-            base_url=base_url,
-            settings=settings,
-            rate_limiter=rate_limiter,
-            retry_policy=retry_policy,
-            timeout=timeout,
-            text_format=text_format,
-            strict=strict,
-            cache_policy=cache_policy,
-        )
+        self._config = ClientConfig.resolve(token, **options)
         self.http = httpx.AsyncClient(
             base_url=self._config.base_url,
             headers=self._config.headers(),

@@ -25,3 +25,10 @@ def sync_calls(client: Discogs) -> None:
 async def async_calls(client: AsyncDiscogs) -> None:
     assert_type(await client.database.get_release(249504), Release)
     assert_type(client.database.iter_search(q="nirvana"), AsyncIterator[SearchResult])
+
+
+def constructor_arguments_are_typed() -> None:
+    # Each ignore below must be needed (warn_unused_ignores): mypy rejects these arguments.
+    Discogs(timeout="slow")  # type: ignore[arg-type]
+    Discogs(text_format="markdown")  # type: ignore[arg-type]
+    AsyncDiscogs(no_such_option=True)  # type: ignore[call-arg]
