@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,55 +168,56 @@ def _slug(name: str) -> str:
     return cleaned.strip("._") or "export"
 
 
-def _common(
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> dict[str, Any]:
-    return {
-        "fmt": fmt,
-        "out": out,
-        "resume": resume,
-        "excel": excel,
-        "compact": compact,
-        "base_url": base_url,
-        "token": token,
-        "no_cache": no_cache,
-        "debug": debug,
-    }
+# --- the commands: one table row per export kind, one factory for their shared options ---------
 
 
-@export_app.command("collection")
-def collection(
-    username: Annotated[str, typer.Argument(help="Whose collection.")],
-    folder: Annotated[int, typer.Option("--folder", min=0, help="Folder id; 0 is All.")] = 0,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export a user's collection (a folder of it; 0 = everything).
+def _param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation
+    )
 
-    Examples:
 
-      musicagent export collection rodney --format csv --out collection.csv
+#: Options every export command takes, after its own argument and options.
+_SHARED = (
+    _param("fmt", FormatOption, None),
+    _param("out", OutOption, None),
+    _param("resume", ResumeOption, False),
+    _param("excel", ExcelOption, False),
+    _param("compact", CompactOption, False),
+    _param("base_url", BaseUrlOption, None),
+    _param("token", TokenOption, None),
+    _param("no_cache", NoCacheOption, False),
+    _param("debug", DebugOption, False),
+)
 
-      musicagent export collection rodney --folder 3 --format sqlite
+_USER = Annotated[str, typer.Argument(metavar="USER", help="The Discogs username.")]
+_STATUS_FILTER = Annotated[str | None, typer.Option("--status", help="Only this status.")]
 
-      musicagent export collection rodney --resume
-    """
-    spec = ExportSpec(
+
+@dataclass(frozen=True)
+class ExportCommand:
+    """One `musicagent export <command>`: its arguments, help, and the export it runs."""
+
+    command: str
+    doc: str
+    params: tuple[inspect.Parameter, ...]
+    spec: Callable[..., ExportSpec]
+
+    def register(self) -> None:
+        """Add the command to `musicagent export`, with the shared options appended."""
+
+        def run(**values: Any) -> None:
+            shared = {p.name: values.pop(p.name) for p in _SHARED}
+            _run(self.spec(**values), **shared)
+
+        run.__signature__ = inspect.Signature([*self.params, *_SHARED])  # type: ignore[attr-defined]
+        run.__doc__ = self.doc
+        run.__name__ = self.command.replace("-", "_")
+        export_app.command(self.command)(run)
+
+
+def _collection(username: str, folder: int) -> ExportSpec:
+    return ExportSpec(
         "collection",
         username if folder == 0 else f"{username}-{folder}",
         "get_collection_items_by_folder",
@@ -224,204 +226,170 @@ def collection(
         {},
         f"user {username!r} (or folder {folder})",
     )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
 
 
-@export_app.command("wantlist")
-def wantlist(
-    username: Annotated[str, typer.Argument(help="Whose wantlist.")],
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export a user's wantlist.
+def _optional(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v}
 
-    Example:
 
-      musicagent export wantlist rodney --format jsonl
-    """
-    spec = ExportSpec(
+COMMANDS = (
+    ExportCommand(
+        "collection",
+        """Export a user's collection (a folder of it; 0 = everything).
+
+        Examples:
+
+          musicagent export collection rodney --format csv --out collection.csv
+
+          musicagent export collection rodney --folder 3 --format sqlite
+
+          musicagent export collection rodney --resume
+        """,
+        (
+            _param("username", _USER),
+            _param(
+                "folder",
+                Annotated[int, typer.Option("--folder", min=0, help="Folder id; 0 is All.")],
+                0,
+            ),
+        ),
+        _collection,
+    ),
+    ExportCommand(
         "wantlist",
-        username,
-        "get_wantlist",
-        lambda c: c.wantlist.get_wantlist,
-        (username,),
-        {},
-        f"user {username!r}",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export a user's wantlist.
 
+        Example:
 
-@export_app.command("inventory")
-def inventory(
-    username: Annotated[str, typer.Argument(help="Whose inventory (seller).")],
-    status: Annotated[
-        str | None,
-        typer.Option(help="All, Deleted, Draft, Expired, For Sale, Sold, Suspended, Violation."),
-    ] = None,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export a seller's inventory (owners see every status).
-
-    Example:
-
-      musicagent export inventory my-shop --status "For Sale" --format csv --excel
-    """
-    kwargs = {"status": status} if status else {}
-    spec = ExportSpec(
+          musicagent export wantlist rodney --format jsonl
+        """,
+        (_param("username", _USER),),
+        lambda username: ExportSpec(
+            "wantlist",
+            username,
+            "get_wantlist",
+            lambda c: c.wantlist.get_wantlist,
+            (username,),
+            {},
+            f"user {username!r}",
+        ),
+    ),
+    ExportCommand(
         "inventory",
-        username,
-        "get_inventory",
-        lambda c: c.marketplace.get_inventory,
-        (username,),
-        kwargs,
-        f"user {username!r}",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export a seller's inventory (owners see every status).
 
+        Statuses: All, Deleted, Draft, Expired, For Sale, Sold, Suspended, Violation.
 
-@export_app.command("orders")
-def orders(
-    status: Annotated[
-        str | None, typer.Option(help="An order status, or All (default: every order).")
-    ] = None,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export your marketplace orders (as the seller).
+        Example:
 
-    Example:
-
-      musicagent export orders --status "Payment Received" --format sqlite
-    """
-    kwargs = {"status": status} if status else {}
-    spec = ExportSpec(
+          musicagent export inventory my-shop --status "For Sale" --format csv --excel
+        """,
+        (_param("username", _USER), _param("status", _STATUS_FILTER, None)),
+        lambda username, status: ExportSpec(
+            "inventory",
+            username,
+            "get_inventory",
+            lambda c: c.marketplace.get_inventory,
+            (username,),
+            _optional(status=status),
+            f"user {username!r}",
+        ),
+    ),
+    ExportCommand(
         "orders",
-        status or "all",
-        "list_orders",
-        lambda c: c.marketplace.list_orders,
-        (),
-        kwargs,
-        "orders",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export your marketplace orders (as the seller).
 
+        Example:
 
-@export_app.command("search")
-def search(
-    query: Annotated[str, typer.Argument(help="What to search for.")],
-    type_: Annotated[
-        str | None, typer.Option("--type", help="release, master, artist or label.")
-    ] = None,
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export every result of a database search.
-
-    Example:
-
-      musicagent export search "detroit techno" --type release --format csv
-    """
-    kwargs: dict[str, Any] = {"q": query}
-    if type_:
-        kwargs["type"] = type_
-    spec = ExportSpec(
+          musicagent export orders --status "Payment Received" --format sqlite
+        """,
+        (_param("status", _STATUS_FILTER, None),),
+        lambda status: ExportSpec(
+            "orders",
+            status or "all",
+            "list_orders",
+            lambda c: c.marketplace.list_orders,
+            (),
+            _optional(status=status),
+            "orders",
+        ),
+    ),
+    ExportCommand(
         "search",
-        query,
-        "search",
-        lambda c: c.database.search,
-        (),
-        kwargs,
-        f"search {query!r}",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export every result of a database search.
 
+        Example:
 
-@export_app.command("artist-releases")
-def artist_releases(
-    artist_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="Artist id.")],
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export an artist's discography (releases and masters).
-
-    Example:
-
-      musicagent export artist-releases 108713 --format json
-    """
-    spec = ExportSpec(
+          musicagent export search "detroit techno" --type release --format csv
+        """,
+        (
+            _param("query", Annotated[str, typer.Argument(help="What to search for.")]),
+            _param(
+                "type_",
+                Annotated[
+                    str | None,
+                    typer.Option("--type", help="release, master, artist or label."),
+                ],
+                None,
+            ),
+        ),
+        lambda query, type_: ExportSpec(
+            "search",
+            query,
+            "search",
+            lambda c: c.database.search,
+            (),
+            {"q": query, **_optional(type=type_)},
+            f"search {query!r}",
+        ),
+    ),
+    ExportCommand(
         "artist-releases",
-        str(artist_id),
-        "get_artist_releases",
-        lambda c: c.database.get_artist_releases,
-        (artist_id,),
-        {},
-        f"artist {artist_id}",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export an artist's discography (releases and masters).
 
+        Example:
 
-@export_app.command("label-releases")
-def label_releases(
-    label_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="Label id.")],
-    fmt: FormatOption = None,
-    out: OutOption = None,
-    resume: ResumeOption = False,
-    excel: ExcelOption = False,
-    compact: CompactOption = False,
-    base_url: BaseUrlOption = None,
-    token: TokenOption = None,
-    no_cache: NoCacheOption = False,
-    debug: DebugOption = False,
-) -> None:
-    """Export a label's releases.
-
-    Example:
-
-      musicagent export label-releases 1 --format csv
-    """
-    spec = ExportSpec(
+          musicagent export artist-releases 108713 --format json
+        """,
+        (
+            _param(
+                "artist_id", Annotated[int, typer.Argument(metavar="ID", min=1, help="Artist id.")]
+            ),
+        ),
+        lambda artist_id: ExportSpec(
+            "artist-releases",
+            str(artist_id),
+            "get_artist_releases",
+            lambda c: c.database.get_artist_releases,
+            (artist_id,),
+            {},
+            f"artist {artist_id}",
+        ),
+    ),
+    ExportCommand(
         "label-releases",
-        str(label_id),
-        "get_label_releases",
-        lambda c: c.database.get_label_releases,
-        (label_id,),
-        {},
-        f"label {label_id}",
-    )
-    _run(spec, **_common(fmt, out, resume, excel, compact, base_url, token, no_cache, debug))
+        """Export a label's releases.
+
+        Example:
+
+          musicagent export label-releases 1 --format csv
+        """,
+        (
+            _param(
+                "label_id", Annotated[int, typer.Argument(metavar="ID", min=1, help="Label id.")]
+            ),
+        ),
+        lambda label_id: ExportSpec(
+            "label-releases",
+            str(label_id),
+            "get_label_releases",
+            lambda c: c.database.get_label_releases,
+            (label_id,),
+            {},
+            f"label {label_id}",
+        ),
+    ),
+)
+
+for _command in COMMANDS:
+    _command.register()
