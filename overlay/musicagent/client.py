@@ -171,35 +171,28 @@ class ClientConfig:
         self, inner: httpx.BaseTransport | None, cache: CacheStore | bool | None = None
     ) -> httpx.BaseTransport:
         """The sync transport stack around `inner` (a fresh `httpx.HTTPTransport` by default)."""
-        stack: httpx.BaseTransport = self._stack(
-            StatsTransport(inner or httpx.HTTPTransport(), self.stats),
-            LoggingTransport,
-            AuthTransport,
-            RateLimitTransport,
-            lambda t: RetryTransport(t, self.retry_policy, breaker=self.breaker),
-        )
-        return cache_transport(
-            stack,
-            self.cache_policy,
-            identity=self.identity,
-            store=cache,
-            settings=self.settings,
-            on_hit=lambda _response: self.stats.record_cache_hit(),
-        )
+        stack: httpx.BaseTransport = self._stack(inner or httpx.HTTPTransport(), _SYNC, cache)
+        return stack
 
     def async_transport(
         self, inner: httpx.AsyncBaseTransport | None, cache: AsyncCacheStore | bool | None = None
     ) -> httpx.AsyncBaseTransport:
         """The async transport stack around `inner` (an `httpx.AsyncHTTPTransport` by default)."""
         stack: httpx.AsyncBaseTransport = self._stack(
-            AsyncStatsTransport(inner or httpx.AsyncHTTPTransport(), self.stats),
-            AsyncLoggingTransport,
-            AsyncAuthTransport,
-            AsyncRateLimitTransport,
-            lambda t: AsyncRetryTransport(t, self.retry_policy, breaker=self.breaker),
+            inner or httpx.AsyncHTTPTransport(), _ASYNC, cache
         )
-        return async_cache_transport(
-            stack,
+        return stack
+
+    def _stack(self, inner: Any, layers: _Layers, cache: Any) -> Any:
+        # Innermost first; the order is the request path described in the module docstring.
+        transport = layers.logging(layers.stats(inner, self.stats))
+        if self.auth is not None:
+            transport = layers.auth(transport, self.auth)
+        if self.limiter is not None:
+            transport = layers.rate(transport, self.limiter)
+        transport = layers.retry(transport, self.retry_policy, breaker=self.breaker)
+        return layers.cache(
+            transport,
             self.cache_policy,
             identity=self.identity,
             store=cache,
@@ -207,20 +200,27 @@ class ClientConfig:
             on_hit=lambda _response: self.stats.record_cache_hit(),
         )
 
-    def _stack(
-        self,
-        inner: Any,
-        logging: Callable[[Any], Any],
-        auth: Callable[[Any, httpx.Auth], Any],
-        rate: Callable[[Any, RateLimiter], Any],
-        retry: Callable[[Any], Any],
-    ) -> Any:
-        transport = logging(inner)
-        if self.auth is not None:
-            transport = auth(transport, self.auth)
-        if self.limiter is not None:
-            transport = rate(transport, self.limiter)
-        return retry(transport)
+
+@dataclass(frozen=True)
+class _Layers:
+    """The transport classes of one flavour (sync or async), innermost first."""
+
+    stats: Callable[..., Any]
+    logging: Callable[..., Any]
+    auth: Callable[..., Any]
+    rate: Callable[..., Any]
+    retry: Callable[..., Any]
+    cache: Callable[..., Any]
+
+
+_SYNC = _Layers(
+    StatsTransport, LoggingTransport, AuthTransport, RateLimitTransport, RetryTransport,
+    cache_transport,
+)  # fmt: skip
+_ASYNC = _Layers(
+    AsyncStatsTransport, AsyncLoggingTransport, AsyncAuthTransport, AsyncRateLimitTransport,
+    AsyncRetryTransport, async_cache_transport,
+)  # fmt: skip
 
 
 def _credential(
