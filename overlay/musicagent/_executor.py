@@ -375,8 +375,10 @@ class SyncExecutor(_ExecutorBase):
     def paginate(self, operation: Operation[Any], arguments: dict[str, Any]) -> Iterator[Any]:
         """Every item of every page, lazily, following `pagination.urls.next`."""
         first = page_arguments(arguments)
-        request: httpx.Request | None = build_request(self.client, operation, first)
-        seen: set[str] = set()
+        start = build_request(self.client, operation, first)
+        # The first page counts as seen: a next link back to it must not restart the walk.
+        seen = {str(start.url)}
+        request: httpx.Request | None = start
         while request is not None:
             page = self.send(operation, request)
             yield from items_of(operation, page)
@@ -411,8 +413,10 @@ class AsyncExecutor(_ExecutorBase):
     ) -> AsyncIterator[Any]:
         """Every item of every page, lazily, following `pagination.urls.next`."""
         first = page_arguments(arguments)
-        request: httpx.Request | None = build_request(self.client, operation, first)
-        seen: set[str] = set()
+        start = build_request(self.client, operation, first)
+        # The first page counts as seen: a next link back to it must not restart the walk.
+        seen = {str(start.url)}
+        request: httpx.Request | None = start
         while request is not None:
             page = await self.send(operation, request)
             for item in items_of(operation, page):

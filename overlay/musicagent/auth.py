@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import logging
 import os
 import secrets
 import unicodedata
@@ -66,6 +67,20 @@ _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _PROJECT_URL = "https://github.com/musicagent/musicagent"
 _FALLBACK_VERSION = "0.1.0"
 _LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class _OAuthlibSigningFilter(logging.Filter):
+    """Drops oauthlib's DEBUG records of a signing: they print the signature base string
+    (holding the OAuth token) and the signature itself, in clear, to whoever logs DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+# The client's signing logs on this logger only (a filter here leaves its children alone).
+_oauthlib_signing_logger = logging.getLogger("oauthlib.oauth1.rfc5849")
+if not any(isinstance(f, _OAuthlibSigningFilter) for f in _oauthlib_signing_logger.filters):
+    _oauthlib_signing_logger.addFilter(_OAuthlibSigningFilter())
 
 
 # --- identity, User-Agent and base URL ---------------------------------------------------------

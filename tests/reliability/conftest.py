@@ -1,20 +1,19 @@
-"""Shared pieces of the fault and abuse suite: fast retries, recording transports, sandboxes.
+"""Shared pieces of the fault and abuse suite: fast retries, the fault seed, a recording transport.
 
 Every test here is seeded: the sandbox draws its faults from a fixed seed, hypothesis runs
 derandomized, and a "random" page to kill an export at comes from a seeded generator. Rate
 windows are scaled down (a second instead of a minute) so pacing and 429s cost little time;
-tests assert counts and contents, never durations.
+tests assert counts and contents, never durations. (Shared rate limiters are reset around
+every test by the top-level conftest.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-import pytest
 
-from musicagent.ratelimit import RateLimiter
 from musicagent.retry import RetryPolicy
 
 FAST_RETRIES = RetryPolicy(
@@ -24,14 +23,6 @@ FAST_RETRIES = RetryPolicy(
 
 FAULT_SEED = 20240611
 """Seed of every fault draw in this suite (same seed, same faults, same outcome)."""
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_limiters() -> Iterator[None]:
-    # Clients built with the same credential share one process-wide limiter; tests must not.
-    RateLimiter.reset_shared()
-    yield
-    RateLimiter.reset_shared()
 
 
 @dataclass
