@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 ## demo: the main job on the built-in sandbox: export a collection to exports/ as CSV and JSON
-.PHONY: demo docs setup generate check-generated lint format typecheck test test-fast clean
+.PHONY: bench demo docs setup generate check-generated lint format typecheck test test-fast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ format: setup
 demo: setup
 	$(BIN)/python scripts/demo.py --out-dir exports
 
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+## bench: musicagent side by side with other Discogs clients on the sandbox (about 25 min; BENCH_ARGS=--quick: 1 min)
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
 ## test: everything CI runs — spec checks, generated drift, lint, and the test suites
 test: setup check-generated lint
 	$(BIN)/python scripts/docs.py --check
@@ -54,4 +67,4 @@ test-fast: setup
 	$(BIN)/python -m pytest -x -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -200,6 +200,11 @@ def _log_attempt(
     response: httpx.Response | None = None,
     error: Exception | None = None,
 ) -> None:
+    # Successful attempts log at INFO; when nobody listens there, skip building the record
+    # (masking the URL, reading the rate headers): it is most of the per-request cost.
+    quiet = error is None and response is not None and response.status_code < 400
+    if quiet and not _http_logger.isEnabledFor(logging.INFO):
+        return
     level, message, extra = describe_attempt(
         request, duration=duration, response=response, error=error
     )
