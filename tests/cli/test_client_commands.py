@@ -133,3 +133,9 @@ def test_auth_logout_without_saved_tokens(
     result = runner.invoke(app, ["auth", "logout"])
     assert result.exit_code == 0
     assert "No saved tokens" in result.output
+
+
+def test_version_option_prints_the_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("musicagent ")
