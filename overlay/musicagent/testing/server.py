@@ -246,11 +246,18 @@ class Sandbox:
 
         from musicagent import Discogs
         from musicagent.ratelimit import RateLimiter
+        from musicagent.settings import DiscogsSettings
 
         defaults: dict[str, Any] = {
             "token": SANDBOX_TOKEN,
             "base_url": self.base_url,
-            "rate_limiter": RateLimiter(self.app.throttle.limit, self.app.throttle.window),
+            # The same safety margin as a default client: a loaded machine can delay a request
+            # between the limiter letting it go and the sandbox counting it.
+            "rate_limiter": RateLimiter(
+                self.app.throttle.limit,
+                self.app.throttle.window,
+                margin=DiscogsSettings.model_fields["rate_limit_margin"].default,
+            ),
         }
         if "cache" in inspect.signature(Discogs).parameters:
             defaults["cache"] = False
