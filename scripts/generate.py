@@ -111,6 +111,8 @@ def generate_client(out: Path, spec_path: Path = SPEC) -> None:
         ]
     )
     shutil.rmtree(target / ".ruff_cache", ignore_errors=True)
+    # With --meta none the generator writes no py.typed; the package is typed, so mark it.
+    (target / "py.typed").write_text("")
 
 
 def generate_models(out: Path, spec_path: Path = SPEC) -> None:
