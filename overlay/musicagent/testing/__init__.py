@@ -1,4 +1,4 @@
-"""A local Discogs API for tests, demos and benchmarks: a mock server that behaves like the real one.
+"""A local Discogs API for tests, demos and benchmarks: a server that behaves like the real one.
 
 ::
 
