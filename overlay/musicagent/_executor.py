@@ -29,6 +29,7 @@ from musicagent.errors import (
     ResponseValidationError,
     error_from_response,
 )
+from musicagent.extensions import CORRELATION_ID, OPERATION_ID
 from musicagent.pagination import (
     PAGE_SIZE,
     items_of,
@@ -41,9 +42,6 @@ from musicagent.validation import bundled_validator, json_pointer
 
 R = TypeVar("R")
 
-#: Request extension keys read by the transports (logging, retry) and the cache.
-CORRELATION_ID = "musicagent.correlation_id"
-OPERATION_ID = "musicagent.operation_id"
 
 _TYPE_WORDS = {
     "integer": "an integer",

@@ -72,8 +72,8 @@ import httpx
 from discogs_facade import OPERATIONS
 from hishel import httpx as hishel_httpx
 
-from musicagent._executor import OPERATION_ID
 from musicagent.errors import InvalidParameterError
+from musicagent.extensions import OPERATION_ID
 from musicagent.masking import is_secret_name, mask_url
 from musicagent.settings import DiscogsSettings
 

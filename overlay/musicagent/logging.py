@@ -26,6 +26,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pythonjsonlogger.json import JsonFormatter
 
+from musicagent import extensions
 from musicagent.masking import SecretMaskingFilter, mask_text, mask_url
 from musicagent.ratelimit import parse_rate_limit_headers
 
@@ -44,9 +45,9 @@ __all__ = [
 
 LOGGER_NAME = "musicagent"
 HTTP_LOGGER_NAME = "musicagent.http"
-CORRELATION_ID_EXTENSION = "musicagent.correlation_id"
+CORRELATION_ID_EXTENSION = extensions.CORRELATION_ID
 """Request extension holding the id shared by all attempts of one logical call."""
-ATTEMPT_EXTENSION = "musicagent.attempt"
+ATTEMPT_EXTENSION = extensions.ATTEMPT
 """Request extension holding the attempt number (1 for the first try), set by the retry layer."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

@@ -29,6 +29,8 @@ from typing import ClassVar, Protocol
 import anyio
 import httpx
 
+from musicagent.extensions import RATE_LIMIT_WAIT
+
 __all__ = [
     "AsyncRateLimitTransport",
     "MemoryRateLimitStore",
@@ -408,7 +410,7 @@ class RateLimitTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot, send, then update the budget from the response."""
-        request.extensions["musicagent.rate_limit_wait"] = self.limiter.acquire()
+        request.extensions[RATE_LIMIT_WAIT] = self.limiter.acquire()
         response = self.inner.handle_request(request)
         self.limiter.record_response(response.status_code, response.headers)
         return response
@@ -427,7 +429,7 @@ class AsyncRateLimitTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot, send, then update the budget from the response."""
-        request.extensions["musicagent.rate_limit_wait"] = await self.limiter.acquire_async()
+        request.extensions[RATE_LIMIT_WAIT] = await self.limiter.acquire_async()
         response = await self.inner.handle_async_request(request)
         self.limiter.record_response(response.status_code, response.headers)
         return response

@@ -29,6 +29,7 @@ from typing import Any, Literal, cast
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, Retrying
 
+from musicagent import extensions
 from musicagent.errors import CircuitOpenError, NetworkCircuitOpenError
 from musicagent.masking import known_secrets, mask_text, mask_url
 
@@ -45,10 +46,6 @@ __all__ = [
 
 logger = logging.getLogger("musicagent.retry")
 
-ATTEMPT_EXTENSION = "musicagent.attempt"
-CORRELATION_EXTENSION = "musicagent.correlation_id"
-# Set on every request the client's operations build (their bodies are read in full anyway).
-OPERATION_EXTENSION = "musicagent.operation_id"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Methods that can be repeated after any failure: they change nothing on the server."""
@@ -339,7 +336,7 @@ class _RetryCore:
         fails this attempt and is retried like any other network error, instead of surfacing
         after the retry loop has returned. Raw streaming through `client.http` stays lazy.
         """
-        return OPERATION_EXTENSION in request.extensions or should_retry(
+        return extensions.OPERATION_ID in request.extensions or should_retry(
             request.method, response.status_code, self.policy
         )
 
@@ -371,7 +368,7 @@ class _RetryCore:
                 "error": None if status is not None else type(outcome).__name__,
                 "attempt": state.attempt_number,
                 "wait": state.upcoming_sleep,
-                "correlation_id": request.extensions.get(CORRELATION_EXTENSION),
+                "correlation_id": request.extensions.get(extensions.CORRELATION_ID),
             },
         )
         return outcome if isinstance(outcome, httpx.Response) else None
@@ -415,7 +412,7 @@ def _outcome(state: RetryCallState, *, raise_error: bool = False) -> httpx.Respo
 
 def _mark_attempt(state: RetryCallState) -> None:
     # Retries reuse the request object, so inner transports (auth, logging) read the attempt here.
-    _request_of(state).extensions[ATTEMPT_EXTENSION] = state.attempt_number
+    _request_of(state).extensions[extensions.ATTEMPT] = state.attempt_number
 
 
 class RetryTransport(httpx.BaseTransport):
