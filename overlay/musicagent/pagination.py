@@ -23,12 +23,18 @@ def page_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {**arguments, "page": 1, "per_page": PAGE_SIZE}
 
 
-def items_of(operation: Operation[Any], page: Any) -> list[Any]:
-    """The items of one page (an object-valued list key, as for submissions, is one item)."""
-    value = getattr(page, operation.items_key or "", None)
+def items_at(page: object, key: str) -> list[Any]:
+    """The list under `key` of a page (a model or its dict); an object-valued list key, as
+    for user submissions, is one item."""
+    value = page.get(key) if isinstance(page, Mapping) else getattr(page, key, None)
     if value is None:
         return []
-    return list(value) if isinstance(value, list) else [value]
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def items_of(operation: Operation[Any], page: Any) -> list[Any]:
+    """The items of one page of a paginated operation."""
+    return items_at(page, operation.items_key or "")
 
 
 def _pagination(page: Any) -> Any:
@@ -53,17 +59,3 @@ def next_page_number(page: Any) -> int | None:
     if isinstance(number, int) and isinstance(pages, int) and number < pages:
         return number + 1
     return None
-
-
-def total_items(page: Any) -> int | None:
-    """`pagination.items` of a page: how many items the whole list holds, when known."""
-    items = getattr(_pagination(page), "items", None)
-    return items if isinstance(items, int) else None
-
-
-def as_mapping(page: Any) -> Mapping[str, Any]:
-    """A page as a plain mapping (for callers that keep raw pages)."""
-    dumped: Mapping[str, Any] = (
-        page.model_dump(mode="json") if hasattr(page, "model_dump") else page
-    )
-    return dumped

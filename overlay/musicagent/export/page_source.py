@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from musicagent.export.job import AsyncFetchPage, FetchPage, PageResult
-from musicagent.pagination import PAGE_SIZE
+from musicagent.pagination import PAGE_SIZE, items_at
 
 __all__ = ["async_page_source", "page_contents", "page_source"]
 
@@ -28,13 +28,7 @@ def page_contents(page: object, items_key: str) -> PageResult:
     """Items and totals of one page (a model or its dict): `page.<items_key>` and
     `pagination.pages` / `pagination.items`. A page without pagination counts as the only one.
     """
-    items = _member(page, items_key)
-    if items is None:
-        listed: list[object] = []
-    elif isinstance(items, list | tuple):
-        listed = list(items)
-    else:
-        listed = [items]  # an object-valued list key (user submissions) is one item
+    listed = items_at(page, items_key)
     pagination = _member(page, "pagination")
     pages = _member(pagination, "pages") if pagination is not None else None
     total = _member(pagination, "items") if pagination is not None else None
