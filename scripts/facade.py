@@ -146,6 +146,9 @@ class Op:
     item_model: str | None = None
     page_model: str | None = None
     extra_imports: set[str] = field(default_factory=set)
+    cache_kind: str | None = None
+    invalidates: tuple[str, ...] = ()
+    replay_safe: bool = False
 
 
 def _builder_params(tag: str, operation_id: str) -> dict[str, str]:
@@ -262,6 +265,12 @@ def collect(spec: dict[str, Any]) -> list[Op]:
                 body_required,
                 body_schema,
             )
+            # Per-operation policy lives in the spec (x-musicagent-* extensions), not in
+            # hand-kept tables: what the cache keeps it as, what a write makes stale, and
+            # whether a request may be sent again after an ambiguous failure.
+            op.cache_kind = raw.get("x-musicagent-cache")
+            op.invalidates = tuple(raw.get("x-musicagent-invalidates", ()))
+            op.replay_safe = bool(raw.get("x-musicagent-replay-safe", op.method in ("GET", "HEAD")))
             if raw.get("x-iterator"):
                 op.iterator = raw["x-iterator"]
                 page = r.deref(spec["components"]["schemas"][model])
@@ -369,6 +378,11 @@ def render_operations(ops: list[Op]) -> str:
                 f"    body_schema={op.body_schema!r},",
             ]
         lines.append(f"    success_statuses={tuple(op.success)!r},")
+        lines += [
+            f"    cache_kind={op.cache_kind!r},",
+            f"    invalidates={op.invalidates!r},",
+            f"    replay_safe={op.replay_safe!r},",
+        ]
         if op.items_key:
             lines += [
                 f"    items_key={op.items_key!r},",

@@ -125,6 +125,9 @@ GET_RELEASE: Operation[m.Release] = Operation(
     result_kind="model",
     model=m.Release,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
@@ -156,6 +159,9 @@ GET_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
     result_kind="model",
     model=m.ReleaseRatingByUser,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 UPDATE_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
@@ -204,6 +210,9 @@ UPDATE_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
         "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 DELETE_RELEASE_RATING_BY_USER: Operation[None] = Operation(
@@ -235,6 +244,9 @@ DELETE_RELEASE_RATING_BY_USER: Operation[None] = Operation(
     result_kind="none",
     model=None,
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_COMMUNITY_RELEASE_RATING: Operation[m.CommunityReleaseRating] = Operation(
@@ -257,6 +269,9 @@ GET_COMMUNITY_RELEASE_RATING: Operation[m.CommunityReleaseRating] = Operation(
     result_kind="model",
     model=m.CommunityReleaseRating,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_RELEASE_STATS: Operation[m.ReleaseStats] = Operation(
@@ -279,6 +294,9 @@ GET_RELEASE_STATS: Operation[m.ReleaseStats] = Operation(
     result_kind="model",
     model=m.ReleaseStats,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_MASTER: Operation[m.Master] = Operation(
@@ -301,6 +319,9 @@ GET_MASTER: Operation[m.Master] = Operation(
     result_kind="model",
     model=m.Master,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_MASTER_VERSIONS: Operation[m.MasterVersionsPage] = Operation(
@@ -358,6 +379,9 @@ GET_MASTER_VERSIONS: Operation[m.MasterVersionsPage] = Operation(
     result_kind="model",
     model=m.MasterVersionsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="versions",
     item_model=m.MasterVersion,
 )
@@ -382,6 +406,9 @@ GET_ARTIST: Operation[m.Artist] = Operation(
     result_kind="model",
     model=m.Artist,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_ARTIST_RELEASES: Operation[m.ArtistReleasesPage] = Operation(
@@ -432,6 +459,9 @@ GET_ARTIST_RELEASES: Operation[m.ArtistReleasesPage] = Operation(
     result_kind="model",
     model=m.ArtistReleasesPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="releases",
     item_model=m.ArtistRelease,
 )
@@ -456,6 +486,9 @@ GET_LABEL: Operation[m.Label] = Operation(
     result_kind="model",
     model=m.Label,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_LABEL_RELEASES: Operation[m.LabelReleasesPage] = Operation(
@@ -488,6 +521,9 @@ GET_LABEL_RELEASES: Operation[m.LabelReleasesPage] = Operation(
     result_kind="model",
     model=m.LabelReleasesPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="releases",
     item_model=m.LabelRelease,
 )
@@ -549,6 +585,9 @@ SEARCH: Operation[m.SearchResultsPage] = Operation(
     result_kind="model",
     model=m.SearchResultsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="results",
     item_model=m.SearchResult,
 )
@@ -563,6 +602,9 @@ GET_IDENTITY: Operation[m.Identity] = Operation(
     result_kind="model",
     model=m.Identity,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_PROFILE: Operation[m.UserProfile] = Operation(
@@ -585,6 +627,9 @@ GET_PROFILE: Operation[m.UserProfile] = Operation(
     result_kind="model",
     model=m.UserProfile,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 EDIT_PROFILE: Operation[m.UserProfile] = Operation(
@@ -665,6 +710,9 @@ EDIT_PROFILE: Operation[m.UserProfile] = Operation(
         },
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_USER_SUBMISSIONS: Operation[m.SubmissionsPage] = Operation(
@@ -697,6 +745,9 @@ GET_USER_SUBMISSIONS: Operation[m.SubmissionsPage] = Operation(
     result_kind="model",
     model=m.SubmissionsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="submissions",
     item_model=m.UserSubmissions,
 )
@@ -752,6 +803,9 @@ GET_USER_CONTRIBUTIONS: Operation[m.ContributionsPage] = Operation(
     result_kind="model",
     model=m.ContributionsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="contributions",
     item_model=m.UserSubmissionRelease,
 )
@@ -776,6 +830,9 @@ LIST_COLLECTION_FOLDERS: Operation[m.CollectionFolders] = Operation(
     result_kind="model",
     model=m.CollectionFolders,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 CREATE_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
@@ -807,6 +864,9 @@ CREATE_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
         "properties": {"name": {"type": "string", "minLength": 1}},
     },
     success_statuses=(201,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
@@ -838,6 +898,9 @@ GET_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     result_kind="model",
     model=m.CollectionFolder,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 EDIT_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
@@ -878,6 +941,9 @@ EDIT_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
         "properties": {"name": {"type": "string", "minLength": 1}},
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 DELETE_COLLECTION_FOLDER: Operation[None] = Operation(
@@ -909,6 +975,9 @@ DELETE_COLLECTION_FOLDER: Operation[None] = Operation(
     result_kind="none",
     model=None,
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_COLLECTION_ITEMS_BY_RELEASE: Operation[m.CollectionItemsPage] = Operation(
@@ -950,6 +1019,9 @@ GET_COLLECTION_ITEMS_BY_RELEASE: Operation[m.CollectionItemsPage] = Operation(
     result_kind="model",
     model=m.CollectionItemsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="releases",
     item_model=m.CollectionItem,
 )
@@ -1014,6 +1086,9 @@ GET_COLLECTION_ITEMS_BY_FOLDER: Operation[m.CollectionItemsPage] = Operation(
     result_kind="model",
     model=m.CollectionItemsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="releases",
     item_model=m.CollectionItem,
 )
@@ -1056,6 +1131,9 @@ ADD_TO_COLLECTION_FOLDER: Operation[m.CollectionInstanceCreated] = Operation(
     result_kind="model",
     model=m.CollectionInstanceCreated,
     success_statuses=(201,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 EDIT_COLLECTION_INSTANCE: Operation[None] = Operation(
@@ -1133,6 +1211,9 @@ EDIT_COLLECTION_INSTANCE: Operation[None] = Operation(
         },
     },
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 DELETE_COLLECTION_INSTANCE: Operation[None] = Operation(
@@ -1182,6 +1263,9 @@ DELETE_COLLECTION_INSTANCE: Operation[None] = Operation(
     result_kind="none",
     model=None,
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 LIST_COLLECTION_FIELDS: Operation[m.CollectionFields] = Operation(
@@ -1204,6 +1288,9 @@ LIST_COLLECTION_FIELDS: Operation[m.CollectionFields] = Operation(
     result_kind="model",
     model=m.CollectionFields,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 EDIT_COLLECTION_INSTANCE_FIELD: Operation[None] = Operation(
@@ -1271,6 +1358,9 @@ EDIT_COLLECTION_INSTANCE_FIELD: Operation[None] = Operation(
         "properties": {"value": {"type": "string"}},
     },
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_COLLECTION_VALUE: Operation[m.CollectionValue] = Operation(
@@ -1293,6 +1383,9 @@ GET_COLLECTION_VALUE: Operation[m.CollectionValue] = Operation(
     result_kind="model",
     model=m.CollectionValue,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_WANTLIST: Operation[m.WantlistPage] = Operation(
@@ -1325,6 +1418,9 @@ GET_WANTLIST: Operation[m.WantlistPage] = Operation(
     result_kind="model",
     model=m.WantlistPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="wants",
     item_model=m.Want,
 )
@@ -1378,6 +1474,9 @@ ADD_TO_WANTLIST: Operation[m.Want] = Operation(
         },
     },
     success_statuses=(201,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 EDIT_WANTLIST_RELEASE: Operation[m.Want] = Operation(
@@ -1429,6 +1528,9 @@ EDIT_WANTLIST_RELEASE: Operation[m.Want] = Operation(
         },
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 DELETE_FROM_WANTLIST: Operation[None] = Operation(
@@ -1470,6 +1572,9 @@ DELETE_FROM_WANTLIST: Operation[None] = Operation(
     result_kind="none",
     model=None,
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_USER_LISTS: Operation[m.UserListsPage] = Operation(
@@ -1502,6 +1607,9 @@ GET_USER_LISTS: Operation[m.UserListsPage] = Operation(
     result_kind="model",
     model=m.UserListsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="lists",
     item_model=m.UserListSummary,
 )
@@ -1520,6 +1628,9 @@ GET_LIST: Operation[m.UserList] = Operation(
     result_kind="model",
     model=m.UserList,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_INVENTORY: Operation[m.InventoryPage] = Operation(
@@ -1604,6 +1715,9 @@ GET_INVENTORY: Operation[m.InventoryPage] = Operation(
     result_kind="model",
     model=m.InventoryPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="listings",
     item_model=m.Listing,
 )
@@ -1653,6 +1767,9 @@ GET_LISTING: Operation[m.Listing] = Operation(
     result_kind="model",
     model=m.Listing,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 EDIT_LISTING: Operation[None] = Operation(
@@ -1858,6 +1975,9 @@ EDIT_LISTING: Operation[None] = Operation(
         ]
     },
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 DELETE_LISTING: Operation[None] = Operation(
@@ -1905,6 +2025,9 @@ DELETE_LISTING: Operation[None] = Operation(
     result_kind="none",
     model=None,
     success_statuses=(204,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 CREATE_LISTING: Operation[m.ListingCreated] = Operation(
@@ -2065,6 +2188,9 @@ CREATE_LISTING: Operation[m.ListingCreated] = Operation(
         },
     },
     success_statuses=(201,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_ORDER: Operation[m.Order] = Operation(
@@ -2087,6 +2213,9 @@ GET_ORDER: Operation[m.Order] = Operation(
     result_kind="model",
     model=m.Order,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 EDIT_ORDER: Operation[m.Order] = Operation(
@@ -2168,6 +2297,9 @@ EDIT_ORDER: Operation[m.Order] = Operation(
         },
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 LIST_ORDERS: Operation[m.OrdersPage] = Operation(
@@ -2257,6 +2389,9 @@ LIST_ORDERS: Operation[m.OrdersPage] = Operation(
     result_kind="model",
     model=m.OrdersPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="orders",
     item_model=m.Order,
 )
@@ -2291,6 +2426,9 @@ LIST_ORDER_MESSAGES: Operation[m.OrderMessagesPage] = Operation(
     result_kind="model",
     model=m.OrderMessagesPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="messages",
     item_model=m.OrderMessage,
 )
@@ -2366,6 +2504,9 @@ ADD_ORDER_MESSAGE: Operation[m.OrderMessage] = Operation(
         },
     },
     success_statuses=(201,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_FEE: Operation[m.Fee] = Operation(
@@ -2388,6 +2529,9 @@ GET_FEE: Operation[m.Fee] = Operation(
     result_kind="model",
     model=m.Fee,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_FEE_WITH_CURRENCY: Operation[m.Fee] = Operation(
@@ -2435,6 +2579,9 @@ GET_FEE_WITH_CURRENCY: Operation[m.Fee] = Operation(
     result_kind="model",
     model=m.Fee,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_PRICE_SUGGESTIONS: Operation[m.PriceSuggestions] = Operation(
@@ -2457,6 +2604,9 @@ GET_PRICE_SUGGESTIONS: Operation[m.PriceSuggestions] = Operation(
     result_kind="model",
     model=m.PriceSuggestions,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_RELEASE_MARKETPLACE_STATS: Operation[m.MarketplaceStats] = Operation(
@@ -2504,6 +2654,9 @@ GET_RELEASE_MARKETPLACE_STATS: Operation[m.MarketplaceStats] = Operation(
     result_kind="model",
     model=m.MarketplaceStats,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_REQUEST_TOKEN: Operation[m.OAuthRequestTokenResponse] = Operation(
@@ -2516,6 +2669,9 @@ GET_REQUEST_TOKEN: Operation[m.OAuthRequestTokenResponse] = Operation(
     result_kind="form",
     model=m.OAuthRequestTokenResponse,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 GET_ACCESS_TOKEN: Operation[m.OAuthAccessTokenResponse] = Operation(
@@ -2528,6 +2684,9 @@ GET_ACCESS_TOKEN: Operation[m.OAuthAccessTokenResponse] = Operation(
     result_kind="form",
     model=m.OAuthAccessTokenResponse,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 LIST_INVENTORY_EXPORTS: Operation[m.InventoryExportsPage] = Operation(
@@ -2551,6 +2710,9 @@ LIST_INVENTORY_EXPORTS: Operation[m.InventoryExportsPage] = Operation(
     result_kind="model",
     model=m.InventoryExportsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="items",
     item_model=m.InventoryExport,
 )
@@ -2565,6 +2727,9 @@ EXPORT_INVENTORY: Operation[str | None] = Operation(
     result_kind="location",
     model=None,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 GET_INVENTORY_EXPORT: Operation[m.InventoryExport | None] = Operation(
@@ -2588,6 +2753,9 @@ GET_INVENTORY_EXPORT: Operation[m.InventoryExport | None] = Operation(
     result_kind="model",
     model=m.InventoryExport,
     success_statuses=(200, 304),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 DOWNLOAD_INVENTORY_EXPORT: Operation[bytes] = Operation(
@@ -2600,6 +2768,9 @@ DOWNLOAD_INVENTORY_EXPORT: Operation[bytes] = Operation(
     result_kind="bytes",
     model=None,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 UPLOAD_INVENTORY_ADD: Operation[str | None] = Operation(
@@ -2620,6 +2791,9 @@ UPLOAD_INVENTORY_ADD: Operation[str | None] = Operation(
         "properties": {"upload": {"type": "string", "format": "binary"}},
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 UPLOAD_INVENTORY_CHANGE: Operation[str | None] = Operation(
@@ -2640,6 +2814,9 @@ UPLOAD_INVENTORY_CHANGE: Operation[str | None] = Operation(
         "properties": {"upload": {"type": "string", "format": "binary"}},
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 UPLOAD_INVENTORY_DELETE: Operation[str | None] = Operation(
@@ -2660,6 +2837,9 @@ UPLOAD_INVENTORY_DELETE: Operation[str | None] = Operation(
         "properties": {"upload": {"type": "string", "format": "binary"}},
     },
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=False,
 )
 
 LIST_INVENTORY_UPLOADS: Operation[m.InventoryUploadsPage] = Operation(
@@ -2683,6 +2863,9 @@ LIST_INVENTORY_UPLOADS: Operation[m.InventoryUploadsPage] = Operation(
     result_kind="model",
     model=m.InventoryUploadsPage,
     success_statuses=(200,),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
     items_key="items",
     item_model=m.InventoryUpload,
 )
@@ -2708,6 +2891,9 @@ GET_INVENTORY_UPLOAD: Operation[m.InventoryUpload | None] = Operation(
     result_kind="model",
     model=m.InventoryUpload,
     success_statuses=(200, 304),
+    cache_kind=None,
+    invalidates=(),
+    replay_safe=True,
 )
 
 OPERATIONS: dict[str, Operation[Any]] = {

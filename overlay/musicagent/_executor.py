@@ -8,26 +8,22 @@ both executors; `SyncExecutor` and `AsyncExecutor` only do the I/O. The generate
 from __future__ import annotations
 
 import io
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urljoin
+from urllib.parse import urljoin
 
 import httpx
 from discogs_api.types import UNSET, File
 from discogs_facade import Argument, Operation
 from jsonschema import Draft202012Validator
-from pydantic import ValidationError as PydanticValidationError
 
 from musicagent.errors import (
     DiscogsAPIError,
     InvalidParameterError,
     NetworkError,
-    ResponseValidationError,
-    error_from_response,
 )
 from musicagent.extensions import CORRELATION_ID, OPERATION_ID
 from musicagent.pagination import (
@@ -38,7 +34,7 @@ from musicagent.pagination import (
     page_arguments,
 )
 from musicagent.ratelimit import RateLimitStatus
-from musicagent.validation import bundled_validator, json_pointer
+from musicagent.responses import read_response
 
 R = TypeVar("R")
 
@@ -219,92 +215,6 @@ def build_request(
     request.extensions[CORRELATION_ID] = uuid.uuid4().hex[:12]
     request.extensions[OPERATION_ID] = op.operation_id
     return request
-
-
-def read_response(
-    op: Operation[R],
-    response: httpx.Response,
-    *,
-    strict: bool = False,
-    rate_limit: RateLimitStatus | None = None,
-) -> R:
-    """Turn a response into the operation's result, or raise the matching typed error."""
-    status = response.status_code
-    if status >= 400 or (status >= 300 and status != 304):
-        raise error_from_response(response, rate_limit=rate_limit)
-    result: Any
-    if status in (204, 304) or op.result_kind == "none":
-        result = None
-    elif op.result_kind == "location":
-        result = response.headers.get("Location")
-    elif op.result_kind == "bytes":
-        result = response.content
-    elif op.result_kind == "form":
-        result = _parse(op, response, dict(parse_qsl(response.text)), rate_limit)
-    else:
-        if strict:
-            _validate_strictly(op, response, rate_limit)
-        result = _parse(op, response, None, rate_limit)
-    return result  # type: ignore[no-any-return]
-
-
-def _fail(
-    op: Operation[Any],
-    response: httpx.Response,
-    pointer: str,
-    message: str,
-    rate_limit: RateLimitStatus | None,
-) -> ResponseValidationError:
-    request = response.request
-    return ResponseValidationError(
-        message,
-        operation_id=op.operation_id,
-        pointer=pointer,
-        status=response.status_code,
-        method=request.method,
-        url=request.url,
-        rate_limit=rate_limit,
-        response=response,
-    )
-
-
-def _parse(
-    op: Operation[Any],
-    response: httpx.Response,
-    decoded: dict[str, Any] | None,
-    rate_limit: RateLimitStatus | None,
-) -> Any:
-    if op.model is None:
-        return decoded if decoded is not None else response.json()
-    try:
-        if decoded is not None:
-            return op.model.model_validate(decoded)
-        # One parse, straight from bytes into the model.
-        return op.model.model_validate_json(response.content)
-    except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise _fail(
-                op, response, "", f"body is not valid JSON ({first['msg']})", rate_limit
-            ) from None
-        raise _fail(op, response, json_pointer(first["loc"]), first["msg"], rate_limit) from None
-
-
-def _validate_strictly(
-    op: Operation[Any], response: httpx.Response, rate_limit: RateLimitStatus | None
-) -> None:
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        raise _fail(op, response, "", "body is not valid JSON", rate_limit) from None
-    validator = bundled_validator()
-    spec_op = validator.operation_by_id(op.operation_id)
-    pointer = validator.response_schema_pointer(spec_op, response.status_code)
-    if pointer is None:
-        return
-    problems = validator.validate_schema(pointer, body)
-    if problems:
-        raise _fail(op, response, problems[0].pointer, problems[0].message, rate_limit)
 
 
 def _network_error(exc: httpx.TransportError, request: httpx.Request) -> NetworkError:

@@ -924,13 +924,14 @@ def cache_file_path(settings: DiscogsSettings | None = None) -> Path:
 
 
 def _redis_url(settings: DiscogsSettings) -> str:
-    if not settings.redis_url:
+    url = settings.redis_url_value()
+    if not url:
         raise InvalidParameterError(
             "the redis cache backend needs DISCOGS_REDIS_URL",
             parameter="redis_url",
             allowed="a URL such as redis://localhost:6379/0",
         )
-    return settings.redis_url
+    return url
 
 
 def _import_redis() -> Any:

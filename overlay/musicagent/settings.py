@@ -81,6 +81,12 @@ class DiscogsSettings(BaseSettings):
     circuit_breaker_threshold: int = Field(default=5, ge=1)
     circuit_breaker_reset: float = Field(default=30.0, gt=0)
     timeout: float = Field(default=30.0, gt=0)
+    # Seconds for one whole attempt (connect, headers and body): a server that trickles a byte
+    # at a time never trips the per-read `timeout`, so every attempt also has a deadline.
+    total_timeout: float = Field(default=120.0, gt=0)
+    # Largest response body accepted, before and after decompression (32 MiB: far above any
+    # real Discogs body, far below what would exhaust memory).
+    max_response_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     log_dir: Path | None = None
@@ -96,7 +102,8 @@ class DiscogsSettings(BaseSettings):
     cache: Literal["on", "off"] = "on"
     cache_dir: Path = Field(default_factory=default_cache_dir)
     cache_backend: Literal["sqlite", "redis"] = "sqlite"
-    redis_url: str | None = None
+    # A Redis URL can carry a password (redis://:secret@host): a secret like the credentials.
+    redis_url: SecretStr | None = None
 
     strict_validation: bool = False
 
@@ -166,6 +173,10 @@ class DiscogsSettings(BaseSettings):
                 "redis_url (DISCOGS_REDIS_URL) is required when cache_backend is 'redis'"
             )
         return self
+
+    def redis_url_value(self) -> str | None:
+        """The Redis URL in clear (for connecting only: never print or log it)."""
+        return _reveal(self.redis_url)
 
     @property
     def cache_enabled(self) -> bool:

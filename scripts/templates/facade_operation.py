@@ -51,6 +51,15 @@ class Operation(Generic[R]):
     success_statuses: tuple[int, ...] = (200,)
     items_key: str | None = None
     item_model: type[Any] | None = None
+    cache_kind: str | None = None
+    """How the cache keeps this operation's answer (`x-musicagent-cache`): a kind of
+    `CachePolicy` (database, search, user, marketplace), or None for never."""
+    invalidates: tuple[str, ...] = ()
+    """Path templates (`x-musicagent-invalidates`) of cached answers this write makes stale;
+    `{name}` placeholders take the call's path arguments, `*` spans segments."""
+    replay_safe: bool = False
+    """Whether the request may be sent again after an ambiguous failure (a 5xx or a read
+    error after sending), `x-musicagent-replay-safe`; GET and HEAD are by default."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
