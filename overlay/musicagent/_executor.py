@@ -1,8 +1,9 @@
-"""Run the facade's operations: validate arguments, build the request, send, parse.
+"""Run the facade's operations: validate arguments, build the request, run the loop, parse.
 
-The decisions live in plain functions (`check_arguments`, `build_request`, `read_response`) used by
-both executors; `SyncExecutor` and `AsyncExecutor` only do the I/O. The generated resource classes
-(`discogs_facade`) describe each call as an `Operation` and hand it here.
+The generated resource classes (`discogs_facade`) describe each call as an `Operation` and hand
+it here. The decisions live in plain functions (`check_arguments`, `build_request`) and in the
+request loop (`musicagent.request_loop.call_flow`), shared by both executors; `SyncExecutor` and
+`AsyncExecutor` only choose how the loop's I/O is performed.
 """
 
 from __future__ import annotations
@@ -13,27 +14,17 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urljoin
 
 import httpx
 from discogs_api.types import UNSET, File
 from discogs_facade import Argument, Operation
 from jsonschema import Draft202012Validator
 
-from musicagent.errors import (
-    DiscogsAPIError,
-    InvalidParameterError,
-    NetworkError,
-)
+from musicagent.errors import DiscogsAPIError, InvalidParameterError, ResponseValidationError
 from musicagent.extensions import CORRELATION_ID, OPERATION_ID
-from musicagent.pagination import (
-    PAGE_SIZE,
-    items_of,
-    next_page_number,
-    next_page_url,
-    page_arguments,
-)
+from musicagent.pagination import MAX_PAGES, PAGE_SIZE, PageWalk, items_of, page_arguments
 from musicagent.ratelimit import RateLimitStatus
+from musicagent.request_loop import AsyncIO, LoopSettings, SyncIO, call_flow, run_async, run_sync
 from musicagent.responses import read_response
 
 R = TypeVar("R")
@@ -217,119 +208,140 @@ def build_request(
     return request
 
 
-def _network_error(exc: httpx.TransportError, request: httpx.Request) -> NetworkError:
-    kind = type(exc).__name__
-    return NetworkError(
-        f"{kind}: {exc}" if str(exc) else kind, method=request.method, url=request.url
+def path_arguments(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The call's path values by their spec names (they fill cache invalidation templates)."""
+    return {
+        a.wire_name: arguments[a.python_name]
+        for a in op.arguments
+        if a.location == "path" and arguments.get(a.python_name) is not None
+    }
+
+
+def _unexpected(op: Operation[Any], response: httpx.Response, exc: Exception) -> Exception:
+    # A body nested past the parser's depth, or shaped in a way no check foresaw, still ends
+    # in the error hierarchy rather than as a bare Python exception.
+    request = response.request
+    return ResponseValidationError(
+        f"the body could not be read ({type(exc).__name__})",
+        operation_id=op.operation_id,
+        status=response.status_code,
+        method=request.method,
+        url=request.url,
+        response=response,
     )
 
 
 class _ExecutorBase:
     def __init__(
         self,
-        base_url: str,
+        client: httpx.Client | httpx.AsyncClient,
+        loop: LoopSettings,
         *,
         strict: bool = False,
         rate_limit: Callable[[], RateLimitStatus | None] = lambda: None,
+        max_pages: int = MAX_PAGES,
     ) -> None:
-        self.base_url = base_url
+        self.base_url = str(client.base_url).rstrip("/")
+        self.loop = loop
         self.strict = strict
+        self.max_pages = max_pages
         self._rate_limit = rate_limit
 
-    def _next_request(
+    def _result(self, op: Operation[R], response: httpx.Response) -> R:
+        # The budget is computed only for errors: it costs a lock and a scan of the window.
+        status = response.status_code
+        rate_limit = self._rate_limit() if status >= 300 and status != 304 else None
+        try:
+            return read_response(op, response, strict=self.strict, rate_limit=rate_limit)
+        except DiscogsAPIError:
+            raise
+        except (RecursionError, LookupError, ValueError, TypeError, AttributeError) as exc:
+            raise _unexpected(op, response, exc) from None
+
+    def _walk(self, op: Operation[Any]) -> PageWalk:
+        return PageWalk(op.operation_id, self.base_url, self.max_pages)
+
+    def _next(
         self,
         client: httpx.Client | httpx.AsyncClient,
-        operation: Operation[Any],
+        op: Operation[Any],
         first: dict[str, Any],
-        page: Any,
-        seen: set[str],
+        target: str | int | None,
     ) -> httpx.Request | None:
-        url = next_page_url(page)
-        if url is not None:
-            url = urljoin(self.base_url + "/", url.lstrip("/"))
-            if url in seen:  # a server repeating itself must not loop us forever
-                return None
-            seen.add(url)
-            return build_request(client, operation, first, url=url)
-        number = next_page_number(page)
-        if number is None:
+        if target is None:
             return None
-        return build_request(client, operation, {**first, "page": number})
+        if isinstance(target, str):
+            return build_request(client, op, first, url=target)
+        return build_request(client, op, {**first, "page": target})
 
 
 class SyncExecutor(_ExecutorBase):
-    """Runs operations on an `httpx.Client` whose transports add auth, pacing and retries."""
+    """Runs operations through the request loop with blocking I/O (`Discogs`)."""
 
-    def __init__(self, client: httpx.Client, **options: Any) -> None:
-        super().__init__(str(client.base_url).rstrip("/"), **options)
+    def __init__(self, client: httpx.Client, loop: LoopSettings, io: SyncIO, **options: Any):
+        super().__init__(client, loop, **options)
         self.client = client
+        self.io = io
 
-    def send(self, op: Operation[R], request: httpx.Request) -> R:
-        """Send a built request and read its result."""
-        try:
-            response = self.client.send(request)
-        except httpx.TransportError as exc:
-            raise _network_error(exc, request) from exc
-        try:
-            response.read()
-        finally:
-            response.close()
-        return read_response(op, response, strict=self.strict, rate_limit=self._rate_limit())
+    def send(self, op: Operation[R], request: httpx.Request, path: Mapping[str, Any]) -> R:
+        """Run a built request through the loop and read its result."""
+        flow = call_flow(self.loop, request, op=op, path_arguments=path)
+        return self._result(op, run_sync(flow, self.io.perform))
 
     def call(self, operation: Operation[R], arguments: dict[str, Any]) -> R:
-        """One request for one operation."""
-        return self.send(operation, build_request(self.client, operation, arguments))
+        """One call of one operation."""
+        request = build_request(self.client, operation, arguments)
+        return self.send(operation, request, path_arguments(operation, arguments))
 
     def paginate(self, operation: Operation[Any], arguments: dict[str, Any]) -> Iterator[Any]:
-        """Every item of every page, lazily, following `pagination.urls.next`."""
+        """Every item of every page, lazily, following `pagination.urls.next` (see `PageWalk`)."""
         first = page_arguments(arguments)
-        start = build_request(self.client, operation, first)
-        # The first page counts as seen: a next link back to it must not restart the walk.
-        seen = {str(start.url)}
-        request: httpx.Request | None = start
+        path = path_arguments(operation, arguments)
+        walk = self._walk(operation)
+        request: httpx.Request | None = build_request(self.client, operation, first)
+        assert request is not None
+        walk.start(request.url)
         while request is not None:
-            page = self.send(operation, request)
-            yield from items_of(operation, page)
-            request = self._next_request(self.client, operation, first, page, seen)
+            page = self.send(operation, request, path)
+            listed = items_of(operation, page)
+            yield from walk.items(listed, page)
+            request = self._next(self.client, operation, first, walk.next_url(listed, page))
 
 
 class AsyncExecutor(_ExecutorBase):
-    """Runs operations on an `httpx.AsyncClient` whose transports add auth, pacing and retries."""
+    """Runs operations through the request loop with awaitable I/O (`AsyncDiscogs`)."""
 
-    def __init__(self, client: httpx.AsyncClient, **options: Any) -> None:
-        super().__init__(str(client.base_url).rstrip("/"), **options)
+    def __init__(self, client: httpx.AsyncClient, loop: LoopSettings, io: AsyncIO, **options: Any):
+        super().__init__(client, loop, **options)
         self.client = client
+        self.io = io
 
-    async def send(self, op: Operation[R], request: httpx.Request) -> R:
-        """Send a built request and read its result."""
-        try:
-            response = await self.client.send(request)
-        except httpx.TransportError as exc:
-            raise _network_error(exc, request) from exc
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return read_response(op, response, strict=self.strict, rate_limit=self._rate_limit())
+    async def send(self, op: Operation[R], request: httpx.Request, path: Mapping[str, Any]) -> R:
+        """Run a built request through the loop and read its result."""
+        flow = call_flow(self.loop, request, op=op, path_arguments=path)
+        return self._result(op, await run_async(flow, self.io.perform))
 
     async def call(self, operation: Operation[R], arguments: dict[str, Any]) -> R:
-        """One request for one operation."""
-        return await self.send(operation, build_request(self.client, operation, arguments))
+        """One call of one operation."""
+        request = build_request(self.client, operation, arguments)
+        return await self.send(operation, request, path_arguments(operation, arguments))
 
     async def paginate(
         self, operation: Operation[Any], arguments: dict[str, Any]
     ) -> AsyncIterator[Any]:
-        """Every item of every page, lazily, following `pagination.urls.next`."""
+        """Every item of every page, lazily, following `pagination.urls.next` (see `PageWalk`)."""
         first = page_arguments(arguments)
-        start = build_request(self.client, operation, first)
-        # The first page counts as seen: a next link back to it must not restart the walk.
-        seen = {str(start.url)}
-        request: httpx.Request | None = start
+        path = path_arguments(operation, arguments)
+        walk = self._walk(operation)
+        request: httpx.Request | None = build_request(self.client, operation, first)
+        assert request is not None
+        walk.start(request.url)
         while request is not None:
-            page = await self.send(operation, request)
-            for item in items_of(operation, page):
+            page = await self.send(operation, request, path)
+            listed = items_of(operation, page)
+            for item in walk.items(listed, page):
                 yield item
-            request = self._next_request(self.client, operation, first, page, seen)
+            request = self._next(self.client, operation, first, walk.next_url(listed, page))
 
 
 __all__ = [
@@ -340,5 +352,6 @@ __all__ = [
     "build_request",
     "check_arguments",
     "describe_allowed",
+    "path_arguments",
     "read_response",
 ]

@@ -1,8 +1,10 @@
 """Discogs credentials: personal token, consumer key + secret, and OAuth 1.0a.
 
-Each credential is an ``httpx.Auth`` that writes the ``Authorization`` header. Inside the
-client they run in :class:`AuthTransport`, below the retry transport, so every attempt is
-signed afresh and an OAuth nonce is never replayed. This module also holds the OAuth 1.0a
+Each credential is an ``httpx.Auth`` that writes the ``Authorization`` header. The clients hand
+it to httpx as ``auth=``, wrapped in :class:`OriginBoundAuth` so it is attached only to requests
+for the configured API origin (raw ``client.http`` calls and redirects included). httpx runs the
+auth flow for every ``send``, and the request loop sends each attempt afresh, so every attempt is
+signed anew and an OAuth nonce is never replayed. This module also holds the OAuth 1.0a
 three-legged flow (:class:`OAuthFlow`, :class:`AsyncOAuthFlow`), a :class:`TokenStore` for the
 access tokens it yields, the HTTPS rule for base URLs and the default User-Agent.
 
@@ -37,12 +39,11 @@ __all__ = [
     "DEFAULT_AUTHORIZE_URL",
     "DEFAULT_BASE_URL",
     "AccessToken",
-    "AsyncAuthTransport",
     "AsyncOAuthFlow",
-    "AuthTransport",
     "KeySecretAuth",
     "OAuth1Auth",
     "OAuthFlow",
+    "OriginBoundAuth",
     "RequestToken",
     "SignatureMethod",
     "TokenAuth",
@@ -52,6 +53,7 @@ __all__ = [
     "credential_identity",
     "default_credentials_path",
     "default_user_agent",
+    "is_loopback_host",
     "sign_request",
 ]
 
@@ -116,7 +118,7 @@ def check_base_url(url: str | httpx.URL) -> str:
             allowed="https://<host>, or http:// on a loopback host",
             value=text,
         )
-    if parsed.scheme == "http" and not _is_loopback(parsed.host):
+    if parsed.scheme == "http" and not is_loopback_host(parsed.host):
         raise InvalidParameterError(
             f"base_url {text!r} uses plain http; credentials would be sent unencrypted. "
             "Use https://, or http:// only for a loopback host (localhost, 127.0.0.1, ::1).",
@@ -139,7 +141,8 @@ def credential_identity(auth: httpx.Auth | None) -> str:
     return identity if isinstance(identity, str) else f"{type(auth).__name__}:{id(auth):x}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
     if host.lower() in _LOOPBACK_NAMES:
         return True
     try:
@@ -386,7 +389,41 @@ def auth_from_credentials(
     return None
 
 
-# --- transports ---------------------------------------------------------------------------------
+# --- where credentials may go ------------------------------------------------------------------
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """The (scheme, host, port) a URL belongs to, with default ports made explicit."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS.get(parsed.scheme)
+
+
+class OriginBoundAuth(httpx.Auth):
+    """A credential attached only to requests for one origin: the API's base URL.
+
+    A raw ``client.http.get("https://elsewhere/…")`` goes out without ``Authorization``; so does
+    any request for another scheme, host or port. httpx itself strips ``Authorization`` from a
+    redirect that leaves the origin and never runs the auth flow again for it.
+    """
+
+    def __init__(self, auth: httpx.Auth, base_url: str | httpx.URL) -> None:
+        self.auth = auth
+        self.origin = origin_of(base_url)
+        # OAuth signs form bodies: httpx must read the body before the flow runs.
+        self.requires_request_body = auth.requires_request_body
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Sign the request when it is for the bound origin; send it unsigned otherwise."""
+        if origin_of(request.url) != self.origin:
+            yield request
+            return
+        yield from self.auth.auth_flow(request)
+
+    def __repr__(self) -> str:
+        return f"OriginBoundAuth({self.auth!r}, origin={self.origin!r})"
 
 
 def sign_request(auth: httpx.Auth, request: httpx.Request) -> httpx.Request:
@@ -400,46 +437,6 @@ def sign_request(auth: httpx.Auth, request: httpx.Request) -> httpx.Request:
         return next(flow)
     finally:
         flow.close()
-
-
-class AuthTransport(httpx.BaseTransport):
-    """Apply a credential to every request passing through, including each retry attempt.
-
-    Placed below the retry transport, so an OAuth signature is computed per attempt and never
-    replayed.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, auth: httpx.Auth) -> None:
-        self.inner = inner
-        self.auth = auth
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Sign the request, then send it through the inner transport."""
-        if self.auth.requires_request_body:
-            request.read()
-        return self.inner.handle_request(sign_request(self.auth, request))
-
-    def close(self) -> None:
-        """Close the inner transport."""
-        self.inner.close()
-
-
-class AsyncAuthTransport(httpx.AsyncBaseTransport):
-    """Async twin of :class:`AuthTransport`."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, auth: httpx.Auth) -> None:
-        self.inner = inner
-        self.auth = auth
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Sign the request, then send it through the inner transport."""
-        if self.auth.requires_request_body:
-            await request.aread()
-        return await self.inner.handle_async_request(sign_request(self.auth, request))
-
-    async def aclose(self) -> None:
-        """Close the inner transport."""
-        await self.inner.aclose()
 
 
 # --- OAuth 1.0a three-legged flow ---------------------------------------------------------------

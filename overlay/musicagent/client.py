@@ -1,19 +1,19 @@
 """`Discogs` and `AsyncDiscogs`: typed access to every Discogs operation.
 
 Both clients are the generated resource groups (`client.database.get_release(...)`) bound to an
-executor that sends through one stack of httpx transports, outermost first:
+executor that runs each call through the one request loop (`musicagent.request_loop`):
 
-    cache (hishel)  →  retry (tenacity)  →  rate limit  →  auth (signs every attempt)
-                    →  logging  →  stats  →  HTTP
+    executor → loop: cache lookup → attempts (httpx signs each one with `auth=`; the wire
+    transport paces, bounds, logs and counts it) → retry decision → cache store → parse once
 
 A cache hit never reaches the limiter; a retry waits for the limiter and is signed afresh;
-every attempt is logged and counted.
+every attempt is logged and counted. Raw `client.http` calls get the same signing (for the API's
+own origin only) and the same wire rules, without the loop's cache and retries.
 Everything both clients share is decided once, in `ClientConfig`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self, TypedDict, Unpack
@@ -24,34 +24,23 @@ from discogs_facade import AsyncResources, Resources
 from musicagent._executor import AsyncExecutor, SyncExecutor
 from musicagent.auth import (
     AccessToken,
-    AsyncAuthTransport,
-    AuthTransport,
     KeySecretAuth,
     OAuth1Auth,
+    OriginBoundAuth,
     TokenAuth,
     auth_from_credentials,
     check_base_url,
     credential_identity,
 )
-from musicagent.cache import (
-    AsyncCacheStore,
-    CachePolicy,
-    CacheStore,
-    async_cache_transport,
-    cache_transport,
-)
+from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore
+from musicagent.deadline import with_async_deadlines, with_deadlines
 from musicagent.errors import InvalidParameterError
-from musicagent.logging import AsyncLoggingTransport, LoggingTransport
-from musicagent.ratelimit import (
-    AsyncRateLimitTransport,
-    RateLimiter,
-    RateLimitStatus,
-    RateLimitTransport,
-    SqliteRateLimitStore,
-)
-from musicagent.retry import AsyncRetryTransport, CircuitBreaker, RetryPolicy, RetryTransport
+from musicagent.ratelimit import RateLimiter, RateLimitStatus, SqliteRateLimitStore
+from musicagent.request_loop import AsyncIO, CacheHooks, LoopSettings, SyncIO
+from musicagent.retry import CircuitBreaker, RetryPolicy
 from musicagent.settings import DiscogsSettings
-from musicagent.stats import AsyncStatsTransport, ClientStats, StatsTransport
+from musicagent.stats import ClientStats
+from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
 TextFormat = Literal["discogs", "html", "plaintext"]
 """How Discogs renders text fields (the `Accept` media type; Docs L193-205)."""
@@ -79,7 +68,11 @@ class ClientOptions(TypedDict, total=False):
     retry_policy: RetryPolicy | None
     """Attempts, backoff and what is retried (default from settings)."""
     timeout: float | None
-    """Seconds before a request times out (default from settings)."""
+    """Seconds one read may wait for data (default from settings, `DISCOGS_TIMEOUT`)."""
+    total_timeout: float | None
+    """Seconds one whole attempt may take (default `DISCOGS_TOTAL_TIMEOUT`)."""
+    max_response_bytes: int | None
+    """Largest body accepted, before and after decompression (`DISCOGS_MAX_RESPONSE_BYTES`)."""
     text_format: TextFormat
     """How Discogs renders text fields: discogs (markup), html or plaintext."""
     strict: bool | None
@@ -99,6 +92,8 @@ class ClientConfig:
     retry_policy: RetryPolicy
     breaker: CircuitBreaker
     timeout: float
+    total_timeout: float
+    max_response_bytes: int
     accept: str
     strict: bool
     settings: DiscogsSettings
@@ -119,6 +114,8 @@ class ClientConfig:
         rate_limiter: RateLimiter | Literal[False] | None = None,
         retry_policy: RetryPolicy | None = None,
         timeout: float | None = None,
+        total_timeout: float | None = None,
+        max_response_bytes: int | None = None,
         text_format: TextFormat = "discogs",
         strict: bool | None = None,
         cache_policy: CachePolicy | None = None,
@@ -152,6 +149,10 @@ class ClientConfig:
             retry_policy=policy,
             breaker=CircuitBreaker(s.circuit_breaker_threshold, s.circuit_breaker_reset),
             timeout=timeout if timeout is not None else s.timeout,
+            total_timeout=_positive(total_timeout, s.total_timeout, "total_timeout"),
+            max_response_bytes=int(
+                _positive(max_response_bytes, s.max_response_bytes, "max_response_bytes")
+            ),
             accept=f"application/vnd.discogs.v2.{text_format}+json",
             strict=s.strict_validation if strict is None else strict,
             settings=s,
@@ -167,60 +168,38 @@ class ClientConfig:
         """The credential fingerprint now (follows `client.token = ...`); keys the cache."""
         return credential_identity(self.auth)
 
-    def transport(
-        self, inner: httpx.BaseTransport | None, cache: CacheStore | bool | None = None
-    ) -> httpx.BaseTransport:
-        """The sync transport stack around `inner` (a fresh `httpx.HTTPTransport` by default)."""
-        stack: httpx.BaseTransport = self._stack(inner or httpx.HTTPTransport(), _SYNC, cache)
-        return stack
+    def loop(self, cache: CacheHooks | None) -> LoopSettings:
+        """The request loop's settings for a client of this configuration."""
+        return LoopSettings(self.retry_policy, self.breaker, self.stats, cache)
 
-    def async_transport(
-        self, inner: httpx.AsyncBaseTransport | None, cache: AsyncCacheStore | bool | None = None
-    ) -> httpx.AsyncBaseTransport:
-        """The async transport stack around `inner` (an `httpx.AsyncHTTPTransport` by default)."""
-        stack: httpx.AsyncBaseTransport = self._stack(
-            inner or httpx.AsyncHTTPTransport(), _ASYNC, cache
-        )
-        return stack
+    def http_options(self) -> dict[str, Any]:
+        """What both `httpx.Client` and `httpx.AsyncClient` are built with."""
+        bound = OriginBoundAuth(self.auth, self.base_url) if self.auth is not None else None
+        # Only the encodings httpx decodes without extra packages; the loop caps their output.
+        headers = {**self.headers(), "Accept-Encoding": "gzip, deflate"}
+        return {
+            "base_url": self.base_url,
+            "headers": headers,
+            "timeout": self.timeout,
+            "auth": bound,
+        }
 
-    def _stack(self, inner: Any, layers: _Layers, cache: Any) -> Any:
-        # Innermost first; the order is the request path described in the module docstring.
-        transport = layers.logging(layers.stats(inner, self.stats))
-        if self.auth is not None:
-            transport = layers.auth(transport, self.auth)
-        if self.limiter is not None:
-            transport = layers.rate(transport, self.limiter)
-        transport = layers.retry(transport, self.retry_policy, breaker=self.breaker)
-        return layers.cache(
-            transport,
-            self.cache_policy,
-            identity=self.identity,
-            store=cache,
-            settings=self.settings,
-            on_hit=lambda _response: self.stats.record_cache_hit(),
+    def wire_rules(self) -> WireRules:
+        """The per-attempt rules of the wire transport."""
+        return WireRules(
+            limiter=self.limiter,
+            stats=self.stats,
+            total_timeout=self.total_timeout,
+            max_response_bytes=self.max_response_bytes,
         )
 
 
-@dataclass(frozen=True)
-class _Layers:
-    """The transport classes of one flavour (sync or async), innermost first."""
-
-    stats: Callable[..., Any]
-    logging: Callable[..., Any]
-    auth: Callable[..., Any]
-    rate: Callable[..., Any]
-    retry: Callable[..., Any]
-    cache: Callable[..., Any]
-
-
-_SYNC = _Layers(
-    StatsTransport, LoggingTransport, AuthTransport, RateLimitTransport, RetryTransport,
-    cache_transport,
-)  # fmt: skip
-_ASYNC = _Layers(
-    AsyncStatsTransport, AsyncLoggingTransport, AsyncAuthTransport, AsyncRateLimitTransport,
-    AsyncRetryTransport, async_cache_transport,
-)  # fmt: skip
+def _positive(value: float | None, default: float, parameter: str) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidParameterError(parameter=parameter, allowed="a number above 0", value=value)
+    return value
 
 
 def _credential(
@@ -282,6 +261,11 @@ def _limiter(
     return RateLimiter.shared(
         identity, limit, s.rate_limit_window, store=store, margin=s.rate_limit_margin
     )
+
+
+def _cache_hooks(config: ClientConfig, cache: Any) -> CacheHooks | None:
+    """The loop's cache, from the `cache=` argument and the settings."""
+    return None
 
 
 class _ClientMixin:
@@ -376,16 +360,20 @@ class Discogs(_ClientMixin, Resources):
         transport: httpx.BaseTransport | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
-        self._config = ClientConfig.resolve(token, **options)
+        self._config = config = ClientConfig.resolve(token, **options)
+        inner = transport if transport is not None else with_deadlines(httpx.HTTPTransport())
         self.http = httpx.Client(
-            base_url=self._config.base_url,
-            headers=self._config.headers(),
-            timeout=self._config.timeout,
-            transport=self._config.transport(transport, cache),
+            transport=WireTransport(inner, config.wire_rules()), **config.http_options()
         )
-        """The underlying `httpx.Client` (raw access; requests pass through the same stack)."""
+        """The underlying `httpx.Client`: signed for the API's origin only, paced, logged and
+        counted like every attempt, but without the loop's cache and retries."""
+        hooks = _cache_hooks(config, cache)
         self._executor = SyncExecutor(
-            self.http, strict=self._config.strict, rate_limit=lambda: self.rate_limit
+            self.http,
+            config.loop(hooks),
+            SyncIO(self.http, max_response_bytes=config.max_response_bytes, cache=hooks),
+            strict=config.strict,
+            rate_limit=lambda: self.rate_limit,
         )
         Resources.__init__(self, self._executor)
 
@@ -424,16 +412,22 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
         transport: httpx.AsyncBaseTransport | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
-        self._config = ClientConfig.resolve(token, **options)
-        self.http = httpx.AsyncClient(
-            base_url=self._config.base_url,
-            headers=self._config.headers(),
-            timeout=self._config.timeout,
-            transport=self._config.async_transport(transport, cache),
+        self._config = config = ClientConfig.resolve(token, **options)
+        inner = (
+            transport if transport is not None else with_async_deadlines(httpx.AsyncHTTPTransport())
         )
-        """The underlying `httpx.AsyncClient` (raw access; requests pass through the same stack)."""
+        self.http = httpx.AsyncClient(
+            transport=AsyncWireTransport(inner, config.wire_rules()), **config.http_options()
+        )
+        """The underlying `httpx.AsyncClient` (raw access: signed for the API's origin only,
+        paced, logged and counted, without the loop's cache and retries)."""
+        hooks = _cache_hooks(config, cache)
         self._executor = AsyncExecutor(
-            self.http, strict=self._config.strict, rate_limit=lambda: self.rate_limit
+            self.http,
+            config.loop(hooks),
+            AsyncIO(self.http, max_response_bytes=config.max_response_bytes, cache=hooks),
+            strict=config.strict,
+            rate_limit=lambda: self.rate_limit,
         )
         AsyncResources.__init__(self, self._executor)
 

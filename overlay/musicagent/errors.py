@@ -30,13 +30,16 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CircuitOpenError",
+    "DeadlineExceededError",
     "DiscogsAPIError",
     "ForbiddenError",
     "InvalidParameterError",
     "NetworkCircuitOpenError",
     "NetworkError",
+    "PaginationError",
     "RateLimitError",
     "ResourceNotFoundError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "error_from_response",
@@ -144,6 +147,29 @@ class NetworkError(DiscogsAPIError):
         )
 
 
+class DeadlineExceededError(NetworkError):
+    """An attempt took longer than its total time (`DISCOGS_TOTAL_TIMEOUT`, `total_timeout=`).
+
+    The per-read `timeout` never trips on a server that trickles bytes or never finishes its
+    headers; this deadline bounds the whole attempt (connect, headers and body).
+    """
+
+
+class ResponseTooLargeError(DiscogsAPIError):
+    """The response body exceeded `DISCOGS_MAX_RESPONSE_BYTES`, before or after decompression.
+
+    Far above any real Discogs body (32 MiB by default): what arrives beyond it is a broken or
+    hostile server, and reading on would exhaust memory.
+
+    Attributes:
+        limit: the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(message, **kwargs)
+
+
 class ResponseValidationError(DiscogsAPIError):
     """The response body is not JSON or does not match the spec for this operation.
 
@@ -180,6 +206,14 @@ class ResponseValidationError(DiscogsAPIError):
         operation = f" of {self.operation_id}" if self.operation_id else ""
         text = f"Invalid response{operation} at {self.pointer or '/'}: {self.message}"
         return f"{text} ({where})" if where else text
+
+
+class PaginationError(ResponseValidationError):
+    """A paginated walk went past its maximum number of pages (`max_pages`).
+
+    The server kept announcing more pages; rather than walk forever, the walk stops with this
+    error after the items it already yielded.
+    """
 
 
 class CircuitOpenError(ServerError):
@@ -287,7 +321,8 @@ def _server_message(response: httpx.Response) -> str | None:
     """The `message` field of a JSON error body, or None if the body is not that shape."""
     try:
         body = json.loads(response.content)
-    except (httpx.ResponseNotRead, ValueError):  # a streamed body, or not JSON (an HTML 502 page)
+    # A streamed body, not JSON (an HTML 502 page), or nested deeper than the parser goes.
+    except (httpx.ResponseNotRead, ValueError, RecursionError):
         return None
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) and message else None

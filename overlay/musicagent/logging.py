@@ -40,6 +40,7 @@ __all__ = [
     "LoggingTransport",
     "configure_logging",
     "describe_attempt",
+    "log_attempt",
     "reset_logging",
 ]
 
@@ -195,12 +196,13 @@ def describe_attempt(
     return level, message, extra
 
 
-def _log_attempt(
+def log_attempt(
     request: httpx.Request,
     duration: float,
     response: httpx.Response | None = None,
     error: Exception | None = None,
 ) -> None:
+    """Log one HTTP attempt on ``musicagent.http`` (INFO, or WARNING for 429, 5xx, errors)."""
     # Successful attempts log at INFO; when nobody listens there, skip building the record
     # (masking the URL, reading the rate headers): it is most of the per-request cost.
     quiet = error is None and response is not None and response.status_code < 400
@@ -231,9 +233,9 @@ class LoggingTransport(httpx.BaseTransport):
         try:
             response = self.inner.handle_request(request)
         except httpx.TransportError as exc:
-            _log_attempt(request, self._clock() - started, error=exc)
+            log_attempt(request, self._clock() - started, error=exc)
             raise
-        _log_attempt(request, self._clock() - started, response=response)
+        log_attempt(request, self._clock() - started, response=response)
         return response
 
     def close(self) -> None:
@@ -256,9 +258,9 @@ class AsyncLoggingTransport(httpx.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TransportError as exc:
-            _log_attempt(request, self._clock() - started, error=exc)
+            log_attempt(request, self._clock() - started, error=exc)
             raise
-        _log_attempt(request, self._clock() - started, response=response)
+        log_attempt(request, self._clock() - started, response=response)
         return response
 
     async def aclose(self) -> None:

@@ -1,16 +1,16 @@
-"""Retries for Discogs requests, as an httpx transport driven by tenacity, plus a circuit breaker.
+"""When a Discogs request is sent again, how long to wait first, and the circuit breaker.
 
-`RetryTransport` retries 429, 500, 502, 503 and 504 responses and connect/read errors and
-timeouts, honouring `Retry-After` and otherwise waiting with exponential backoff and full jitter,
-within a bound on attempts and on total time. A POST, PUT, PATCH or DELETE is replayed only when
-the failure shows the server did not apply it (a 429 or a failed connection) unless
-`RetryPolicy(retry_non_idempotent=True)`. When attempts run out the caller gets the last response
-(e.g. the final 429) or the last network exception, never a tenacity wrapper.
+The request loop (`musicagent.request_loop`) asks these pure functions after every attempt:
+429, 500, 502, 503 and 504 responses and connect/read errors and timeouts are retried, honouring
+`Retry-After` and otherwise waiting with exponential backoff and full jitter, within a bound on
+attempts and on total time. A request that is not replay-safe (a POST creating a listing, say;
+the spec's `x-musicagent-replay-safe`) is sent again only when the failure shows the server did
+not apply it (a 429 or a failed connection) unless `RetryPolicy(retry_non_idempotent=True)`.
+When attempts run out the caller gets the last response (e.g. the final 429, raised as its typed
+error) or the last network error.
 
 `CircuitBreaker` stops hammering a failing server: after N consecutive failed calls it fails fast
 with `CircuitOpenError` until `reset_timeout` has passed, then lets one trial call through.
-
-    transport = RetryTransport(RateLimitTransport(httpx.HTTPTransport(), limiter), RetryPolicy())
 """
 
 from __future__ import annotations
@@ -21,23 +21,18 @@ import random
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Literal
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, Retrying
 
-from musicagent import extensions
 from musicagent.errors import CircuitOpenError, NetworkCircuitOpenError
-from musicagent.masking import known_secrets, mask_text, mask_url
 
 __all__ = [
-    "AsyncRetryTransport",
     "CircuitBreaker",
     "RetryPolicy",
-    "RetryTransport",
     "backoff_seconds",
     "retry_after_seconds",
     "retry_wait_seconds",
@@ -99,15 +94,22 @@ class RetryPolicy:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
 
 
-def should_retry(method: str, outcome: int | BaseException, policy: RetryPolicy) -> bool:
+def should_retry(
+    method: str,
+    outcome: int | BaseException,
+    policy: RetryPolicy,
+    *,
+    replay_safe: bool | None = None,
+) -> bool:
     """Whether a request that ended with this status code or exception should be sent again.
 
-    GET and HEAD retry on every status in `policy.retry_statuses` and on connect/read errors,
-    timeouts and broken connections. Other methods are replayed only when the failure proves the
-    request was not applied (a 429, or a connection that was never made), unless
-    `policy.retry_non_idempotent` is set.
+    A replay-safe request (by default GET and HEAD; an operation's `replay_safe` when given)
+    retries on every status in `policy.retry_statuses` and on connect/read errors, timeouts and
+    broken connections. Others are replayed only when the failure proves the request was not
+    applied (a 429, or a connection that was never made), unless `policy.retry_non_idempotent`.
     """
-    replay_anything = method.upper() in SAFE_METHODS or policy.retry_non_idempotent
+    safe = method.upper() in SAFE_METHODS if replay_safe is None else replay_safe
+    replay_anything = safe or policy.retry_non_idempotent
     if isinstance(outcome, int):
         if outcome not in policy.retry_statuses:
             return False
@@ -276,268 +278,3 @@ class CircuitBreaker:
 
     def __repr__(self) -> str:
         return f"CircuitBreaker(state={self.state!r}, failures={self._failures})"
-
-
-class _RetryCore:
-    """What the sync and async retry transports share: decisions, waits, logging, the breaker."""
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        breaker: CircuitBreaker | None,
-        clock: Callable[[], float],
-        wall_clock: Callable[[], float],
-        rng: random.Random,
-    ) -> None:
-        self.policy = policy
-        self.breaker = breaker
-        self.clock = clock
-        self.wall_clock = wall_clock
-        self.rng = rng
-
-    def tenacity_options(self) -> dict[str, Any]:
-        """Arguments for `Retrying` / `AsyncRetrying`, with a fresh total-time budget."""
-        started = self.clock()
-        policy = self.policy
-
-        def out_of_budget(state: RetryCallState) -> bool:
-            elapsed = self.clock() - started
-            return (
-                state.attempt_number >= policy.max_attempts
-                or elapsed + state.upcoming_sleep > policy.max_total_time
-            )
-
-        return {
-            "retry": self.wants_retry,
-            "wait": self.wait,
-            "stop": out_of_budget,
-            "before": _mark_attempt,
-            # Attempts exhausted: hand back the last response (a caller sees a normal 429/503
-            # and raises its typed error) or re-raise the last network error.
-            "retry_error_callback": lambda state: _outcome(state, raise_error=True),
-        }
-
-    def wants_retry(self, state: RetryCallState) -> bool:
-        request = _request_of(state)
-        outcome = _outcome(state)
-        status = outcome.status_code if isinstance(outcome, httpx.Response) else outcome
-        return should_retry(request.method, status, self.policy)
-
-    def wait(self, state: RetryCallState) -> float:
-        now = self.wall_clock()
-        outcome = _outcome(state)
-        return retry_wait_seconds(outcome, state.attempt_number, self.policy, now=now, rng=self.rng)
-
-    def must_buffer(self, request: httpx.Request, response: httpx.Response) -> bool:
-        """Whether to read this response's body inside the attempt.
-
-        A response that may be retried is read to free its connection. The body of an
-        operation's response is read here too: a connection reset or a body cut short then
-        fails this attempt and is retried like any other network error, instead of surfacing
-        after the retry loop has returned. Raw streaming through `client.http` stays lazy.
-        """
-        return extensions.OPERATION_ID in request.extensions or should_retry(
-            request.method, response.status_code, self.policy
-        )
-
-    def log_retry(self, state: RetryCallState) -> httpx.Response | None:
-        """Log one retry; return the discarded response, which the shell closes if still open."""
-        request = _request_of(state)
-        outcome = _outcome(state)
-        if isinstance(outcome, httpx.Response):
-            status: int | None = outcome.status_code
-            what = f"{status} {outcome.reason_phrase}".rstrip()
-            level = logging.INFO if status == httpx.codes.TOO_MANY_REQUESTS else logging.WARNING
-        else:
-            status, level = None, logging.WARNING
-            what = mask_text(f"{type(outcome).__name__}: {outcome}", known_secrets())
-        url = mask_url(request.url)
-        logger.log(
-            level,
-            "Retrying %s %s after %s (attempt %d of %d) in %.2f s",
-            request.method,
-            url,
-            what,
-            state.attempt_number,
-            self.policy.max_attempts,
-            state.upcoming_sleep,
-            extra={
-                "method": request.method,
-                "url": url,
-                "status": status,
-                "error": None if status is not None else type(outcome).__name__,
-                "attempt": state.attempt_number,
-                "wait": state.upcoming_sleep,
-                "correlation_id": request.extensions.get(extensions.CORRELATION_ID),
-            },
-        )
-        return outcome if isinstance(outcome, httpx.Response) else None
-
-    def before_call(self, request: httpx.Request) -> None:
-        if self.breaker is not None:
-            self.breaker.before_call(request.method, request.url)
-
-    def after_call(self, outcome: httpx.Response | BaseException) -> None:
-        """Tell the breaker how the logical call (all attempts) ended."""
-        breaker = self.breaker
-        if breaker is None:
-            return
-        if isinstance(outcome, httpx.Response):
-            if outcome.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
-                reason = f"{outcome.status_code} {outcome.reason_phrase}".rstrip()
-                breaker.record_failure(reason, network=False)
-            else:
-                breaker.record_success()
-        elif isinstance(outcome, httpx.TransportError):
-            detail = mask_text(f"{type(outcome).__name__}: {outcome}", known_secrets())
-            breaker.record_failure(detail, network=True)
-        else:
-            breaker.record_neutral()
-
-
-def _request_of(state: RetryCallState) -> httpx.Request:
-    return cast(httpx.Request, state.args[0])
-
-
-def _outcome(state: RetryCallState, *, raise_error: bool = False) -> httpx.Response | BaseException:
-    future = state.outcome
-    assert future is not None, "tenacity calls this only after an attempt"
-    if future.failed:
-        error = cast(BaseException, future.exception())
-        if raise_error:
-            raise error
-        return error
-    return cast(httpx.Response, future.result())
-
-
-def _mark_attempt(state: RetryCallState) -> None:
-    # Retries reuse the request object, so inner transports (auth, logging) read the attempt here.
-    _request_of(state).extensions[extensions.ATTEMPT] = state.attempt_number
-
-
-class RetryTransport(httpx.BaseTransport):
-    """Transport that retries failed requests (429, 5xx, network errors) with tenacity.
-
-    Args:
-        inner: the transport that sends each attempt (usually the rate-limit transport).
-        policy: attempts, backoff and what is retried; `RetryPolicy()` by default.
-        sleep: blocking sleep between attempts.
-        breaker: optional `CircuitBreaker` shared by the client's transports.
-        clock: monotonic clock for the total-time budget.
-        wall_clock: Unix time, to read `Retry-After` dates.
-        rng: random source of the jitter.
-    """
-
-    def __init__(
-        self,
-        inner: httpx.BaseTransport,
-        policy: RetryPolicy | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        breaker: CircuitBreaker | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.inner = inner
-        self._core = _RetryCore(
-            policy or RetryPolicy(), breaker, clock, wall_clock, rng or random.Random()
-        )
-        self._sleep = sleep
-
-    @property
-    def policy(self) -> RetryPolicy:
-        """The retry policy in force."""
-        return self._core.policy
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request, retrying per the policy; return the final response."""
-        self._core.before_call(request)
-        retrying = Retrying(
-            sleep=self._sleep, before_sleep=self._before_sleep, **self._core.tenacity_options()
-        )
-        try:
-            response: httpx.Response = retrying(self._attempt, request)
-        except BaseException as exc:
-            self._core.after_call(exc)
-            raise
-        self._core.after_call(response)
-        return response
-
-    def _attempt(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if self._core.must_buffer(request, response):
-            try:
-                response.read()
-            except BaseException:
-                response.close()
-                raise
-        return response
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        discarded = self._core.log_retry(state)
-        if discarded is not None and not discarded.is_closed:
-            discarded.close()
-
-    def close(self) -> None:
-        """Close the wrapped transport."""
-        self.inner.close()
-
-
-class AsyncRetryTransport(httpx.AsyncBaseTransport):
-    """Async twin of `RetryTransport`, using tenacity's `AsyncRetrying` and an async sleep."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy | None = None,
-        *,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        breaker: CircuitBreaker | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.inner = inner
-        self._core = _RetryCore(
-            policy or RetryPolicy(), breaker, clock, wall_clock, rng or random.Random()
-        )
-        # None keeps tenacity's own sleep, which also works under trio.
-        self._sleep_option: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-
-    @property
-    def policy(self) -> RetryPolicy:
-        """The retry policy in force."""
-        return self._core.policy
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request, retrying per the policy; return the final response."""
-        self._core.before_call(request)
-        options = self._core.tenacity_options() | self._sleep_option
-        retrying = AsyncRetrying(before_sleep=self._before_sleep, **options)
-        try:
-            response: httpx.Response = await retrying(self._attempt, request)
-        except BaseException as exc:
-            self._core.after_call(exc)
-            raise
-        self._core.after_call(response)
-        return response
-
-    async def _attempt(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if self._core.must_buffer(request, response):
-            try:
-                await response.aread()
-            except BaseException:
-                await response.aclose()
-                raise
-        return response
-
-    async def _before_sleep(self, state: RetryCallState) -> None:
-        discarded = self._core.log_retry(state)
-        if discarded is not None and not discarded.is_closed:
-            await discarded.aclose()
-
-    async def aclose(self) -> None:
-        """Close the wrapped transport."""
-        await self.inner.aclose()

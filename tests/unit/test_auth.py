@@ -20,12 +20,11 @@ from pytest_httpx import HTTPXMock
 import musicagent.auth as auth_module
 from musicagent.auth import (
     AccessToken,
-    AsyncAuthTransport,
     AsyncOAuthFlow,
-    AuthTransport,
     KeySecretAuth,
     OAuth1Auth,
     OAuthFlow,
+    OriginBoundAuth,
     RequestToken,
     TokenAuth,
     TokenStore,
@@ -34,6 +33,7 @@ from musicagent.auth import (
     credential_identity,
     default_credentials_path,
     default_user_agent,
+    sign_request,
 )
 from musicagent.errors import BadRequestError, DiscogsAPIError, InvalidParameterError
 
@@ -152,7 +152,7 @@ def test_oauth_json_body_is_not_part_of_the_signature(httpx_mock: HTTPXMock) -> 
     assert signature_is_valid(request, CONSUMER_SECRET, ACCESS_SECRET, sign_body=False)
 
 
-def test_each_pass_through_auth_transport_gets_a_fresh_nonce() -> None:
+def test_each_send_of_the_same_request_gets_a_fresh_nonce() -> None:
     seen: list[dict[str, str]] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -162,18 +162,18 @@ def test_each_pass_through_auth_transport_gets_a_fresh_nonce() -> None:
     auth = OAuth1Auth(
         CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_SECRET, signature_method="HMAC-SHA1"
     )
-    transport = AuthTransport(httpx.MockTransport(record), auth)
-    request = httpx.Request("GET", f"{API}/oauth/identity")
-    # The retry transport above re-sends the same request object for each attempt.
-    assert transport.handle_request(request).status_code == 503
-    assert transport.handle_request(request).status_code == 200
+    with httpx.Client(transport=httpx.MockTransport(record), auth=auth) as client:
+        request = client.build_request("GET", f"{API}/oauth/identity")
+        # The request loop sends the same request object again for each attempt.
+        assert client.send(request).status_code == 503
+        assert client.send(request).status_code == 200
     assert len(seen) == 2
     assert seen[0]["oauth_nonce"] != seen[1]["oauth_nonce"]
     assert seen[0]["oauth_signature"] != seen[1]["oauth_signature"]
 
 
 @pytest.mark.anyio
-async def test_each_pass_through_async_auth_transport_gets_a_fresh_nonce() -> None:
+async def test_each_async_send_gets_a_fresh_nonce_and_signs_the_form_body() -> None:
     nonces: list[str] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -181,15 +181,15 @@ async def test_each_pass_through_async_auth_transport_gets_a_fresh_nonce() -> No
         return httpx.Response(200)
 
     auth = OAuth1Auth(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, ACCESS_SECRET)
-    transport = AsyncAuthTransport(httpx.MockTransport(record), auth)
-    request = httpx.Request("POST", f"{API}/oauth/identity", data={"a": "b"})
-    await transport.handle_async_request(request)
-    await transport.handle_async_request(request)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record), auth=auth) as client:
+        request = client.build_request("POST", f"{API}/oauth/identity", data={"a": "b"})
+        await client.send(request)
+        await client.send(request)
     assert len(nonces) == 2
     assert nonces[0] != nonces[1]
 
 
-def test_auth_transport_applies_a_replaced_token_on_the_next_attempt() -> None:
+def test_a_replaced_token_is_used_on_the_next_send() -> None:
     sent: list[str] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -197,24 +197,42 @@ def test_auth_transport_applies_a_replaced_token_on_the_next_attempt() -> None:
         return httpx.Response(200)
 
     auth = TokenAuth(TOKEN)
-    transport = AuthTransport(httpx.MockTransport(record), auth)
-    request = httpx.Request("GET", f"{API}/oauth/identity")
-    transport.handle_request(request)
-    auth.token = "rotated-token-987654"
-    transport.handle_request(request)
+    with httpx.Client(transport=httpx.MockTransport(record), auth=auth) as client:
+        request = client.build_request("GET", f"{API}/oauth/identity")
+        client.send(request)
+        auth.token = "rotated-token-987654"
+        client.send(request)
     assert sent == [f"Discogs token={TOKEN}", "Discogs token=rotated-token-987654"]
 
 
-def test_auth_transport_close_closes_the_inner_transport() -> None:
-    class Inner(httpx.BaseTransport):
-        closed = False
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://elsewhere.example/releases/1",
+        "http://api.discogs.com/releases/1",
+        "https://api.discogs.com:8443/releases/1",
+        "https://api.discogs.com.evil.example/releases/1",
+    ],
+)
+def test_origin_bound_auth_signs_nothing_for_another_origin(url: str) -> None:
+    seen: list[httpx.Request] = []
 
-        def close(self) -> None:
-            self.closed = True
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
 
-    inner = Inner()
-    AuthTransport(inner, TokenAuth(TOKEN)).close()
-    assert inner.closed
+    auth = OriginBoundAuth(TokenAuth(TOKEN), API)
+    with httpx.Client(transport=httpx.MockTransport(record), auth=auth) as client:
+        client.get(url)
+        client.get(f"{API}/releases/1")
+    assert "authorization" not in seen[0].headers
+    assert seen[1].headers["Authorization"] == f"Discogs token={TOKEN}"
+
+
+def test_origin_bound_auth_treats_the_default_port_as_the_same_origin() -> None:
+    auth = OriginBoundAuth(TokenAuth(TOKEN), "https://api.discogs.com:443")
+    request = sign_request(auth, httpx.Request("GET", "https://API.discogs.com/releases/1"))
+    assert request.headers["Authorization"] == f"Discogs token={TOKEN}"
 
 
 # --- safety of credential objects -----------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Retry decisions, waits, the retry transports (sync and async) and the circuit breaker.
+"""Retry decisions, waits, the request loop's retries (sync and async) and the circuit breaker.
 
-Every transport test runs twice, through `RetryTransport` and through `AsyncRetryTransport`, on a
-fake clock whose sleeps are recorded: tests assert attempts and computed waits, never durations.
+Every loop test runs twice, through `run_sync` and through `run_async`, on a fake clock whose
+sleeps are recorded: tests assert attempts and computed waits, never durations.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -17,17 +16,18 @@ import httpx
 import pytest
 
 from musicagent.errors import CircuitOpenError, NetworkError, ServerError
-from musicagent.ratelimit import AsyncRateLimitTransport, RateLimiter, RateLimitTransport
+from musicagent.ratelimit import RateLimiter
+from musicagent.request_loop import AsyncIO, LoopSettings, SyncIO, call_flow, run_async, run_sync
 from musicagent.retry import (
-    AsyncRetryTransport,
     CircuitBreaker,
     RetryPolicy,
-    RetryTransport,
     backoff_seconds,
     retry_after_seconds,
     retry_wait_seconds,
     should_retry,
 )
+from musicagent.stats import ClientStats
+from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
 EPOCH = 1_700_000_000.0
 TOKEN = "s3cr3t-personal-token-value"
@@ -105,38 +105,26 @@ class Harness:
     ) -> httpx.Response:
         policy = policy or RetryPolicy()
         clock = self.clock
-        rng = HighestJitter()
+        loop = LoopSettings(
+            policy, breaker, ClientStats(), clock=clock, wall_clock=clock.wall, rng=HighestJitter()
+        )
+        rules = WireRules(
+            limiter=limiter, stats=ClientStats(), total_timeout=None, max_response_bytes=1 << 20
+        )
         if self.mode == "sync":
-            inner: httpx.BaseTransport = httpx.MockTransport(server)
-            if limiter is not None:
-                inner = RateLimitTransport(inner, limiter)
-            transport = RetryTransport(
-                inner,
-                policy,
-                sleep=clock.sleep,
-                breaker=breaker,
-                clock=clock,
-                wall_clock=clock.wall,
-                rng=rng,
-            )
-            with httpx.Client(transport=transport) as client:
-                return client.request(method, url, content=content)
+            with httpx.Client(
+                transport=WireTransport(httpx.MockTransport(server), rules)
+            ) as client:
+                request = client.build_request(method, url, content=content)
+                io = SyncIO(client, max_response_bytes=1 << 20, sleep=clock.sleep)
+                return run_sync(call_flow(loop, request), io.perform)
 
         async def send_async() -> httpx.Response:
-            inner: httpx.AsyncBaseTransport = httpx.MockTransport(server)
-            if limiter is not None:
-                inner = AsyncRateLimitTransport(inner, limiter)
-            transport = AsyncRetryTransport(
-                inner,
-                policy,
-                sleep=clock.async_sleep,
-                breaker=breaker,
-                clock=clock,
-                wall_clock=clock.wall,
-                rng=rng,
-            )
+            transport = AsyncWireTransport(httpx.MockTransport(server), rules)
             async with httpx.AsyncClient(transport=transport) as client:
-                return await client.request(method, url, content=content)
+                request = client.build_request(method, url, content=content)
+                aio = AsyncIO(client, max_response_bytes=1 << 20, sleep=clock.async_sleep)
+                return await run_async(call_flow(loop, request), aio.perform)
 
         return asyncio.run(send_async())
 
@@ -340,10 +328,10 @@ def test_exhausted_network_errors_reraise_the_last_exception(harness: Harness) -
     errors = [connect_error() for _ in range(3)]
     server = Server(*errors)
 
-    with pytest.raises(httpx.ConnectError) as caught:
+    with pytest.raises(NetworkError, match="ConnectError") as caught:
         harness.send(server, policy=RetryPolicy(max_attempts=3))
 
-    assert caught.value is errors[-1]
+    assert caught.value.__cause__ is errors[-1]
     assert len(server.requests) == 3
 
 
@@ -359,7 +347,7 @@ def test_post_is_not_replayed_after_503(harness: Harness) -> None:
 def test_post_is_not_replayed_after_read_timeout(harness: Harness) -> None:
     server = Server(read_timeout())
 
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(NetworkError, match="ReadTimeout"):
         harness.send(server, method="POST", content=b"{}")
 
     assert len(server.requests) == 1
@@ -485,7 +473,7 @@ def test_circuit_opened_by_network_errors_raises_a_network_error(harness: Harnes
     breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30.0, clock=harness.clock)
     server = Server(connect_error(), connect_error())
     for _ in range(2):
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(NetworkError, match="ConnectError"):
             harness.send(server, policy=ONE_ATTEMPT, breaker=breaker)
 
     with pytest.raises(NetworkError, match="consecutive network errors") as caught:
@@ -600,87 +588,3 @@ def state_of(breaker: CircuitBreaker) -> str:
 
 def _fail(breaker: CircuitBreaker) -> None:
     breaker.record_failure("503 Service Unavailable", network=False)
-
-
-def test_transports_close_their_inner_transport() -> None:
-    closed: list[str] = []
-
-    class Inner(httpx.MockTransport):
-        def close(self) -> None:
-            closed.append("sync")
-
-        async def aclose(self) -> None:
-            closed.append("async")
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200)
-
-    RetryTransport(Inner(handler)).close()
-    asyncio.run(AsyncRetryTransport(Inner(handler)).aclose())
-
-    assert closed == ["sync", "async"]
-
-
-class TrackedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that records when it is closed (a pooled connection being released)."""
-
-    def __init__(self, closed: list[int], status: int) -> None:
-        self.closed = closed
-        self.status = status
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield b'{"message": "busy"}'
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield b'{"message": "busy"}'
-
-    def close(self) -> None:
-        self.closed.append(self.status)
-
-    async def aclose(self) -> None:
-        self.closed.append(self.status)
-
-
-def streaming_server(statuses: list[int], closed: list[int]) -> httpx.MockTransport:
-    replies = iter(statuses)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        status = next(replies)
-        return httpx.Response(status, stream=TrackedStream(closed, status))
-
-    return httpx.MockTransport(handle)
-
-
-def test_discarded_responses_are_read_and_closed_but_the_final_one_is_left_open() -> None:
-    closed: list[int] = []
-    clock = FakeClock()
-    transport = RetryTransport(
-        streaming_server([503, 502, 200], closed), sleep=clock.sleep, rng=HighestJitter()
-    )
-
-    with httpx.Client(transport=transport) as client:
-        request = client.build_request("GET", URL)
-        response = client.send(request, stream=True)
-        assert closed == [503, 502]
-        response.close()
-
-    assert closed == [503, 502, 200]
-
-
-@pytest.mark.anyio
-async def test_async_discarded_responses_are_read_and_closed_but_the_final_one_is_left_open() -> (
-    None
-):
-    closed: list[int] = []
-    clock = FakeClock()
-    transport = AsyncRetryTransport(
-        streaming_server([503, 502, 200], closed), sleep=clock.async_sleep, rng=HighestJitter()
-    )
-
-    async with httpx.AsyncClient(transport=transport) as client:
-        request = client.build_request("GET", URL)
-        response = await client.send(request, stream=True)
-        assert closed == [503, 502]
-        await response.aclose()
-
-    assert closed == [503, 502, 200]
