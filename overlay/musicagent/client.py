@@ -35,6 +35,7 @@ from musicagent.auth import (
 from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore
 from musicagent.deadline import with_async_deadlines, with_deadlines
 from musicagent.errors import InvalidParameterError
+from musicagent.pagination import MAX_PAGES
 from musicagent.ratelimit import RateLimiter, RateLimitStatus, SqliteRateLimitStore
 from musicagent.request_loop import AsyncIO, CacheHooks, LoopSettings, SyncIO
 from musicagent.retry import CircuitBreaker, RetryPolicy
@@ -73,6 +74,8 @@ class ClientOptions(TypedDict, total=False):
     """Seconds one whole attempt may take (default `DISCOGS_TOTAL_TIMEOUT`)."""
     max_response_bytes: int | None
     """Largest body accepted, before and after decompression (`DISCOGS_MAX_RESPONSE_BYTES`)."""
+    max_pages: int | None
+    """The most pages one `iter_*` walk follows before `PaginationError` (default 10,000)."""
     text_format: TextFormat
     """How Discogs renders text fields: discogs (markup), html or plaintext."""
     strict: bool | None
@@ -94,6 +97,7 @@ class ClientConfig:
     timeout: float
     total_timeout: float
     max_response_bytes: int
+    max_pages: int
     accept: str
     strict: bool
     settings: DiscogsSettings
@@ -116,6 +120,7 @@ class ClientConfig:
         timeout: float | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int | None = None,
+        max_pages: int | None = None,
         text_format: TextFormat = "discogs",
         strict: bool | None = None,
         cache_policy: CachePolicy | None = None,
@@ -153,6 +158,7 @@ class ClientConfig:
             max_response_bytes=int(
                 _positive(max_response_bytes, s.max_response_bytes, "max_response_bytes")
             ),
+            max_pages=int(_positive(max_pages, MAX_PAGES, "max_pages")),
             accept=f"application/vnd.discogs.v2.{text_format}+json",
             strict=s.strict_validation if strict is None else strict,
             settings=s,
@@ -374,6 +380,7 @@ class Discogs(_ClientMixin, Resources):
             SyncIO(self.http, max_response_bytes=config.max_response_bytes, cache=hooks),
             strict=config.strict,
             rate_limit=lambda: self.rate_limit,
+            max_pages=config.max_pages,
         )
         Resources.__init__(self, self._executor)
 
@@ -428,6 +435,7 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
             AsyncIO(self.http, max_response_bytes=config.max_response_bytes, cache=hooks),
             strict=config.strict,
             rate_limit=lambda: self.rate_limit,
+            max_pages=config.max_pages,
         )
         AsyncResources.__init__(self, self._executor)
 
