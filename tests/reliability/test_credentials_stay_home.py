@@ -73,9 +73,11 @@ def test_a_redirect_off_the_origin_carries_no_credential(mode: str, status: int)
 
 
 def test_plain_http_to_a_remote_host_is_refused_before_sending(mode: str) -> None:
-    with hostile_server(answer_ok) as api:
-        with pytest.raises(InvalidParameterError, match="plain http") as caught:
-            raw_get(mode, api.url, "http://discogs.example/releases/1")
+    with (
+        hostile_server(answer_ok) as api,
+        pytest.raises(InvalidParameterError, match="plain http") as caught,
+    ):
+        raw_get(mode, api.url, "http://discogs.example/releases/1")
     assert caught.value.parameter == "url"
     assert api.received == []
 
@@ -84,9 +86,11 @@ def test_a_redirect_to_plain_http_on_a_remote_host_is_refused(mode: str) -> None
     def redirect(_received: Received, send: Sender) -> None:
         send(respond(302, b"", {"Location": "http://discogs.example/releases/1"}))
 
-    with hostile_server(redirect) as api:
-        with pytest.raises(InvalidParameterError, match="plain http"):
-            raw_get(mode, api.url, "/releases/1", follow_redirects=True)
+    with (
+        hostile_server(redirect) as api,
+        pytest.raises(InvalidParameterError, match="plain http"),
+    ):
+        raw_get(mode, api.url, "/releases/1", follow_redirects=True)
 
 
 def test_operation_calls_never_follow_redirects(mode: str) -> None:
@@ -97,9 +101,11 @@ def test_operation_calls_never_follow_redirects(mode: str) -> None:
 
         with hostile_server(redirect) as api:
             if mode == "sync":
-                with Discogs(TOKEN, base_url=api.url, cache=False) as client:
-                    with pytest.raises(Exception, match="302"):
-                        client.database.get_release(1)
+                with (
+                    Discogs(TOKEN, base_url=api.url, cache=False) as client,
+                    pytest.raises(Exception, match="302"),
+                ):
+                    client.database.get_release(1)
             else:
 
                 async def run() -> None:

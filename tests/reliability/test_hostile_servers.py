@@ -63,17 +63,21 @@ def test_a_gzip_bomb_is_refused_once_it_expands_past_the_cap(mode: str) -> None:
     bomb = gzip.compress(b"\0" * (40 * MiB), compresslevel=9)
     assert len(bomb) < MiB
     payload = respond(200, bomb, {"Content-Encoding": "gzip"})
-    with hostile_server(serve_once(payload)) as server:
-        with pytest.raises(ResponseTooLargeError, match="decompressed body exceeds") as caught:
-            get_release(mode, server.url)
+    with (
+        hostile_server(serve_once(payload)) as server,
+        pytest.raises(ResponseTooLargeError, match="decompressed body exceeds") as caught,
+    ):
+        get_release(mode, server.url)
     assert caught.value.limit == 32 * MiB
 
 
 def test_a_body_announced_over_the_cap_is_refused_before_it_is_read(mode: str) -> None:
     head = respond(200, b"", {"Content-Length": str(100 * MiB)})
-    with hostile_server(serve_once(head)) as server:
-        with pytest.raises(ResponseTooLargeError, match="body exceeds"):
-            get_release(mode, server.url)
+    with (
+        hostile_server(serve_once(head)) as server,
+        pytest.raises(ResponseTooLargeError, match="body exceeds"),
+    ):
+        get_release(mode, server.url)
 
 
 def test_a_streamed_body_over_the_cap_is_cut_off(mode: str) -> None:
@@ -93,9 +97,11 @@ def test_a_trickled_body_hits_the_attempt_deadline(mode: str) -> None:
         send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n")
         send.trickle(b"{" + b" " * 499, every=0.2)
 
-    with hostile_server(behaviour) as server:
-        with pytest.raises(DeadlineExceededError, match="total time"):
-            get_release(mode, server.url, timeout=2, total_timeout=1.5)
+    with (
+        hostile_server(behaviour) as server,
+        pytest.raises(DeadlineExceededError, match="total time"),
+    ):
+        get_release(mode, server.url, timeout=2, total_timeout=1.5)
     # The deadline is final: a trickling server is not asked again.
     assert len(server.received) == 1
 
@@ -126,9 +132,11 @@ def test_a_refused_connection_on_loopback_is_not_retried(mode: str) -> None:
         port = probe.getsockname()[1]
     # Nothing listens on `port` now: a retry could only wait for nothing.
     if mode == "sync":
-        with Discogs(TOKEN, base_url=f"http://127.0.0.1:{port}", cache=False) as client:
-            with pytest.raises(NetworkError, match="ConnectError"):
-                client.database.get_release(1)
+        with (
+            Discogs(TOKEN, base_url=f"http://127.0.0.1:{port}", cache=False) as client,
+            pytest.raises(NetworkError, match="ConnectError"),
+        ):
+            client.database.get_release(1)
             assert client.stats.requests == 1
         return
 
