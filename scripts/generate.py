@@ -29,6 +29,7 @@ from openapi_spec_validator import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from facade import generate_facade
+from model_strictness import apply as apply_model_strictness
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "discogs.yaml"
@@ -118,15 +119,21 @@ def generate_client(out: Path, spec_path: Path = SPEC) -> None:
 def generate_models(out: Path, spec_path: Path = SPEC) -> None:
     target = out / "discogs_models"
     target.mkdir(parents=True, exist_ok=True)
+    spec: dict[str, Any] = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    models = target / "_models.py"
     _run(
         [
             _bin("datamodel-codegen"),
             "--input",
             str(spec_path),
             "--output",
-            str(target / "_models.py"),
+            str(models),
             *DATAMODEL_ARGS,
         ]
+    )
+    # The models judge a body as the spec's JSON Schema does (see scripts/model_strictness.py).
+    models.write_text(
+        apply_model_strictness(models.read_text(encoding="utf-8"), spec), encoding="utf-8"
     )
     shutil.copyfile(TEMPLATES / "models_base.py", target / "_base.py")
     shutil.copyfile(TEMPLATES / "models_init.py", target / "__init__.py")

@@ -209,7 +209,7 @@ UPDATE_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
         "required": ["rating"],
         "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
     },
-    success_statuses=(200,),
+    success_statuses=(200, 201),
     cache_kind=None,
     invalidates=(),
     replay_safe=False,
@@ -562,7 +562,7 @@ SEARCH: Operation[m.SearchResultsPage] = Operation(
         Argument("genre", "query", "genre", "genre", False, {"type": "string"}, False),
         Argument("style", "query", "style", "style", False, {"type": "string"}, False),
         Argument("country", "query", "country", "country", False, {"type": "string"}, False),
-        Argument("year", "query", "year", "year", False, {"type": "string"}, False),
+        Argument("year", "query", "year", "year", False, {"type": ["integer", "string"]}, False),
         Argument("format", "query", "format", "format_", False, {"type": "string"}, False),
         Argument("catno", "query", "catno", "catno", False, {"type": "string"}, False),
         Argument("barcode", "query", "barcode", "barcode", False, {"type": "string"}, False),
@@ -1622,7 +1622,13 @@ GET_LIST: Operation[m.UserList] = Operation(
     build=_get_list._get_kwargs,
     arguments=(
         Argument(
-            "list_id", "path", "list_id", "list_id", True, {"type": "integer", "minimum": 1}, False
+            "list_id",
+            "path",
+            "list_id",
+            "list_id",
+            True,
+            {"type": ["integer", "string"], "minimum": 1, "pattern": "^[0-9]+$"},
+            False,
         ),
     ),
     result_kind="model",
@@ -1656,17 +1662,25 @@ GET_INVENTORY: Operation[m.InventoryPage] = Operation(
             "status",
             False,
             {
-                "type": "string",
-                "enum": [
-                    "All",
-                    "Deleted",
-                    "Draft",
-                    "Expired",
-                    "For Sale",
-                    "Sold",
-                    "Suspended",
-                    "Violation",
-                ],
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "All",
+                            "Deleted",
+                            "Draft",
+                            "Expired",
+                            "For Sale",
+                            "Sold",
+                            "Suspended",
+                            "Violation",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^([Aa][Ll][Ll]|[Dd][Ee][Ll][Ee][Tt][Ee][Dd]|[Dd][Rr][Aa][Ff][Tt]|[Ee][Xx][Pp][Ii][Rr][Ee][Dd]|[Ff][Oo][Rr] [Ss][Aa][Ll][Ee]|[Ss][Oo][Ll][Dd]|[Ss][Uu][Ss][Pp][Ee][Nn][Dd][Ee][Dd]|[Vv][Ii][Oo][Ll][Aa][Tt][Ii][Oo][Nn])$",
+                    },
+                ]
             },
             False,
         ),

@@ -118,12 +118,7 @@ from .user_list_summary import UserListSummary
 from .user_lists_page import UserListsPage
 from .user_profile import UserProfile
 from .user_submission_artist import UserSubmissionArtist
-from .user_submission_artist_aliases_item import UserSubmissionArtistAliasesItem
-from .user_submission_artist_groups_item import UserSubmissionArtistGroupsItem
-from .user_submission_artist_members_item import UserSubmissionArtistMembersItem
 from .user_submission_label import UserSubmissionLabel
-from .user_submission_label_parent_label import UserSubmissionLabelParentLabel
-from .user_submission_label_sublabels_item import UserSubmissionLabelSublabelsItem
 from .user_submission_release import UserSubmissionRelease
 from .user_submission_release_community import UserSubmissionReleaseCommunity
 from .user_submission_release_community_rating import UserSubmissionReleaseCommunityRating
@@ -250,12 +245,7 @@ __all__ = (
     "UserListsPage",
     "UserProfile",
     "UserSubmissionArtist",
-    "UserSubmissionArtistAliasesItem",
-    "UserSubmissionArtistGroupsItem",
-    "UserSubmissionArtistMembersItem",
     "UserSubmissionLabel",
-    "UserSubmissionLabelParentLabel",
-    "UserSubmissionLabelSublabelsItem",
     "UserSubmissionRelease",
     "UserSubmissionReleaseCommunity",
     "UserSubmissionReleaseCommunityRating",

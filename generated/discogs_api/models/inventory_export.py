@@ -18,8 +18,8 @@ class InventoryExport:
 
     Attributes:
         id (int): Export id (the `{id}` of Get an export / Download an export).
-        status (str | Unset): Processing state of the export. Known values: `success` (the only one documented); other
-            states (e.g. while the export is still running) are passed through as-is.
+        status (str): Processing state of the export. Known values: `success` (the only one documented); other states
+            (e.g. while the export is still running) are passed through as-is.
         created_ts (str | Unset): When the export was requested, naive ISO 8601 (e.g. `2018-09-27T12:50:39`).
         finished_ts (None | str | Unset): When the export finished, naive ISO 8601 (e.g. `2018-09-27T12:59:02`).
         filename (None | str | Unset): Name of the CSV file, like `<user>-inventory-YYYYMMDD-HHMM.csv`.
@@ -28,7 +28,7 @@ class InventoryExport:
     """
 
     id: int
-    status: str | Unset = UNSET
+    status: str
     created_ts: str | Unset = UNSET
     finished_ts: None | str | Unset = UNSET
     filename: None | str | Unset = UNSET
@@ -68,10 +68,9 @@ class InventoryExport:
         field_dict.update(
             {
                 "id": id,
+                "status": status,
             }
         )
-        if status is not UNSET:
-            field_dict["status"] = status
         if created_ts is not UNSET:
             field_dict["created_ts"] = created_ts
         if finished_ts is not UNSET:
@@ -90,7 +89,7 @@ class InventoryExport:
         d = dict(src_dict)
         id = d.pop("id")
 
-        status = d.pop("status", UNSET)
+        status = d.pop("status")
 
         created_ts = d.pop("created_ts", UNSET)
 

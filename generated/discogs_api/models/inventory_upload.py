@@ -18,10 +18,10 @@ class InventoryUpload:
 
     Attributes:
         id (int): Upload id (the `{id}` of Get an upload).
-        status (str | Unset): Processing state of the upload. Known values: `success` (the only one documented); other
-            states are passed through as-is.
-        type_ (str | Unset): Kind of upload. Known values: `add`, `change`, `delete` (the docs' example shows `change`
-            for a file named `add.csv`).
+        status (str): Processing state of the upload. Known values: `success` (the only one documented); other states
+            are passed through as-is.
+        type_ (str): Kind of upload. Known values: `add`, `change`, `delete` (the docs' example shows `change` for a
+            file named `add.csv`).
         filename (None | str | Unset): Name of the uploaded CSV file.
         results (None | str | Unset): Processing report as HTML text, e.g. `CSV file contains 1 records.<p>Processed 1
             records.`
@@ -30,8 +30,8 @@ class InventoryUpload:
     """
 
     id: int
-    status: str | Unset = UNSET
-    type_: str | Unset = UNSET
+    status: str
+    type_: str
     filename: None | str | Unset = UNSET
     results: None | str | Unset = UNSET
     created_ts: str | Unset = UNSET
@@ -70,12 +70,10 @@ class InventoryUpload:
         field_dict.update(
             {
                 "id": id,
+                "status": status,
+                "type": type_,
             }
         )
-        if status is not UNSET:
-            field_dict["status"] = status
-        if type_ is not UNSET:
-            field_dict["type"] = type_
         if filename is not UNSET:
             field_dict["filename"] = filename
         if results is not UNSET:
@@ -92,9 +90,9 @@ class InventoryUpload:
         d = dict(src_dict)
         id = d.pop("id")
 
-        status = d.pop("status", UNSET)
+        status = d.pop("status")
 
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
 
         def _parse_filename(data: object) -> None | str | Unset:
             if data is None:

@@ -14,8 +14,8 @@ T = TypeVar("T", bound="ReleaseStats")
 
 @_attrs_define
 class ReleaseStats:
-    """Have/want counts of a release (Docs L1056-1108). Nothing is required: the live endpoint has also been seen answering
-    only `{"is_offensive": false}`.
+    """Have/want counts of a release (Docs L1056-1108). The live endpoint has also been seen answering only
+    `{"is_offensive": false}`.
 
         Attributes:
             num_have (int | Unset): Number of users who have the release in their collection.
