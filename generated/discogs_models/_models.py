@@ -268,7 +268,7 @@ class BasicInformation(DiscogsModel):
     """
     API URL of the master release (null when none).
     """
-    resource_url: str
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the release.
     """
@@ -280,7 +280,7 @@ class BasicInformation(DiscogsModel):
     """
     Cover image URL (empty when not authenticated).
     """
-    title: str
+    title: Annotated[str | None, NonNull] = None
     """
     Release title.
     """
@@ -409,11 +409,11 @@ class CollectionItem(DiscogsModel):
     """
     ID of this copy of the release in the collection.
     """
-    folder_id: int
+    folder_id: Annotated[int | None, NonNull] = None
     """
     Folder the instance is in.
     """
-    rating: int
+    rating: Annotated[int | None, NonNull] = None
     """
     The owner's rating, 0 (unrated) to 5.
     """
@@ -821,7 +821,7 @@ class Identity(DiscogsModel):
     """
     API URL of the user's profile.
     """
-    consumer_name: str
+    consumer_name: Annotated[str | None, NonNull] = None
     """
     Name of the application the credentials were issued to.
     """
@@ -3238,7 +3238,7 @@ class Want(DiscogsModel):
     """
     Release ID.
     """
-    rating: int
+    rating: Annotated[int | None, NonNull] = None
     """
     The owner's rating, 0 (unrated) to 5.
     """
@@ -3254,7 +3254,7 @@ class Want(DiscogsModel):
     """
     When the release was added, ISO 8601 (not in the docs example).
     """
-    resource_url: str
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of this wantlist entry.
     """

@@ -71,8 +71,8 @@ def collection_items(draw: st.DrawFn, count: int) -> list[CollectionItem]:
     items = []
     for number in range(1, count + 1):
         body: dict[str, Any] = {"id": 10_000 + number, "instance_id": number}
-        if draw(st.booleans()):
-            body["basic_information"] = draw(basic_information)
+        # Every real collection item has basic_information (the spec requires it).
+        body["basic_information"] = draw(basic_information)
         if draw(st.booleans()):
             body["notes"] = draw(notes)
         body["rating"] = draw(st.integers(0, 5))

@@ -430,14 +430,14 @@ def test_next_link_to_another_host_is_followed_on_the_configured_host(
                 "items": 2,
                 "urls": {"next": "https://elsewhere.example/users/me/wants?page=2&per_page=100"},
             },
-            "wants": [{"id": 1, "rating": 0}],
+            "wants": [{"id": 1, "rating": 0, "basic_information": {"id": 1}}],
         },
     )
     httpx_mock.add_response(
         url="http://127.0.0.1:9/users/me/wants?page=2&per_page=100",
         json={
             "pagination": {"page": 2, "pages": 2, "per_page": 100, "items": 2, "urls": {}},
-            "wants": [{"id": 2, "rating": 0}],
+            "wants": [{"id": 2, "rating": 0, "basic_information": {"id": 2}}],
         },
     )
     with client(token="personal-token-123", base_url="http://127.0.0.1:9") as c:
@@ -449,14 +449,14 @@ def test_iterator_falls_back_to_page_numbers_without_next_links(httpx_mock: HTTP
         url=f"{BASE}/users/me/wants?page=1&per_page=100",
         json={
             "pagination": {"page": 1, "pages": 2, "per_page": 100, "items": 2},
-            "wants": [{"id": 1}],
+            "wants": [{"id": 1, "basic_information": {"id": 1}}],
         },
     )
     httpx_mock.add_response(
         url=f"{BASE}/users/me/wants?page=2&per_page=100",
         json={
             "pagination": {"page": 2, "pages": 2, "per_page": 100, "items": 2},
-            "wants": [{"id": 2}],
+            "wants": [{"id": 2, "basic_information": {"id": 2}}],
         },
     )
     with client(token="personal-token-123") as c:

@@ -24,12 +24,12 @@ class BasicInformation:
 
     Attributes:
         id (int | str): Release id.
-        resource_url (str): API URL of the release.
-        title (str): Release title.
         master_id (int | None | Unset): Id of the master release (0 or null when none).
         master_url (None | str | Unset): API URL of the master release (null when none).
+        resource_url (str | Unset): API URL of the release.
         thumb (str | Unset): Thumbnail image URL (empty when not authenticated).
         cover_image (str | Unset): Cover image URL (empty when not authenticated).
+        title (str | Unset): Release title.
         year (int | Unset): Release year (0 when unknown).
         formats (list[Format] | Unset):
         labels (list[LabelRef] | Unset):
@@ -39,12 +39,12 @@ class BasicInformation:
     """
 
     id: int | str
-    resource_url: str
-    title: str
     master_id: int | None | Unset = UNSET
     master_url: None | str | Unset = UNSET
+    resource_url: str | Unset = UNSET
     thumb: str | Unset = UNSET
     cover_image: str | Unset = UNSET
+    title: str | Unset = UNSET
     year: int | Unset = UNSET
     formats: list[Format] | Unset = UNSET
     labels: list[LabelRef] | Unset = UNSET
@@ -56,10 +56,6 @@ class BasicInformation:
     def to_dict(self) -> dict[str, Any]:
         id: int | str
         id = self.id
-
-        resource_url = self.resource_url
-
-        title = self.title
 
         master_id: int | None | Unset
         if isinstance(self.master_id, Unset):
@@ -73,9 +69,13 @@ class BasicInformation:
         else:
             master_url = self.master_url
 
+        resource_url = self.resource_url
+
         thumb = self.thumb
 
         cover_image = self.cover_image
+
+        title = self.title
 
         year = self.year
 
@@ -113,18 +113,20 @@ class BasicInformation:
         field_dict.update(
             {
                 "id": id,
-                "resource_url": resource_url,
-                "title": title,
             }
         )
         if master_id is not UNSET:
             field_dict["master_id"] = master_id
         if master_url is not UNSET:
             field_dict["master_url"] = master_url
+        if resource_url is not UNSET:
+            field_dict["resource_url"] = resource_url
         if thumb is not UNSET:
             field_dict["thumb"] = thumb
         if cover_image is not UNSET:
             field_dict["cover_image"] = cover_image
+        if title is not UNSET:
+            field_dict["title"] = title
         if year is not UNSET:
             field_dict["year"] = year
         if formats is not UNSET:
@@ -153,10 +155,6 @@ class BasicInformation:
 
         id = _parse_id(d.pop("id"))
 
-        resource_url = d.pop("resource_url")
-
-        title = d.pop("title")
-
         def _parse_master_id(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -175,9 +173,13 @@ class BasicInformation:
 
         master_url = _parse_master_url(d.pop("master_url", UNSET))
 
+        resource_url = d.pop("resource_url", UNSET)
+
         thumb = d.pop("thumb", UNSET)
 
         cover_image = d.pop("cover_image", UNSET)
+
+        title = d.pop("title", UNSET)
 
         year = d.pop("year", UNSET)
 
@@ -214,12 +216,12 @@ class BasicInformation:
 
         basic_information = cls(
             id=id,
-            resource_url=resource_url,
-            title=title,
             master_id=master_id,
             master_url=master_url,
+            resource_url=resource_url,
             thumb=thumb,
             cover_image=cover_image,
+            title=title,
             year=year,
             formats=formats,
             labels=labels,

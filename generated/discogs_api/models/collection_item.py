@@ -25,10 +25,10 @@ class CollectionItem:
         Attributes:
             id (int): Release ID.
             instance_id (int): ID of this copy of the release in the collection.
-            folder_id (int): Folder the instance is in.
-            rating (int): The owner's rating, 0 (unrated) to 5.
             basic_information (BasicInformation): Short description of a release, embedded as `basic_information` in
                 collection and wantlist items.
+            folder_id (int | Unset): Folder the instance is in.
+            rating (int | Unset): The owner's rating, 0 (unrated) to 5.
             date_added (str | Unset): When the instance was added, ISO 8601 (e.g. "2015-11-30T10:54:13-08:00").
             notes (list[CollectionNote] | Unset): Values of the collection's notes fields for this instance (see List
                 Fields); non-owners see only public fields. Absent when none.
@@ -36,9 +36,9 @@ class CollectionItem:
 
     id: int
     instance_id: int
-    folder_id: int
-    rating: int
     basic_information: BasicInformation
+    folder_id: int | Unset = UNSET
+    rating: int | Unset = UNSET
     date_added: str | Unset = UNSET
     notes: list[CollectionNote] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -48,11 +48,11 @@ class CollectionItem:
 
         instance_id = self.instance_id
 
+        basic_information = self.basic_information.to_dict()
+
         folder_id = self.folder_id
 
         rating = self.rating
-
-        basic_information = self.basic_information.to_dict()
 
         date_added = self.date_added
 
@@ -69,11 +69,13 @@ class CollectionItem:
             {
                 "id": id,
                 "instance_id": instance_id,
-                "folder_id": folder_id,
-                "rating": rating,
                 "basic_information": basic_information,
             }
         )
+        if folder_id is not UNSET:
+            field_dict["folder_id"] = folder_id
+        if rating is not UNSET:
+            field_dict["rating"] = rating
         if date_added is not UNSET:
             field_dict["date_added"] = date_added
         if notes is not UNSET:
@@ -91,11 +93,11 @@ class CollectionItem:
 
         instance_id = d.pop("instance_id")
 
-        folder_id = d.pop("folder_id")
-
-        rating = d.pop("rating")
-
         basic_information = BasicInformation.from_dict(d.pop("basic_information"))
+
+        folder_id = d.pop("folder_id", UNSET)
+
+        rating = d.pop("rating", UNSET)
 
         date_added = d.pop("date_added", UNSET)
 
@@ -111,9 +113,9 @@ class CollectionItem:
         collection_item = cls(
             id=id,
             instance_id=instance_id,
+            basic_information=basic_information,
             folder_id=folder_id,
             rating=rating,
-            basic_information=basic_information,
             date_added=date_added,
             notes=notes,
         )

@@ -165,6 +165,9 @@ def get_user_submissions(call: Call) -> Reply:
                 for name in ("realname", "profile"):
                     if artist.get(name) is None:
                         artist.pop(name, None)
+                # Submission bodies list group members by name, not as artist references.
+                if "members" in artist:
+                    artist["members"] = [member["name"] for member in artist["members"]]
                 found["artists"].append(artist)
             elif n < artists + labels:
                 label = catalogue.label(base + n, signed=call.signed)
