@@ -106,6 +106,8 @@ class DiscogsSettings(BaseSettings):
     redis_url: SecretStr | None = None
 
     strict_validation: bool = False
+    # Where to record every response received (musicagent.recording.Recorder); None: not at all.
+    record_dir: Path | None = None
 
     @field_validator(
         "token", "consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret"
