@@ -30,6 +30,7 @@ from openapi_spec_validator import validate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from facade import generate_facade
 from model_strictness import apply as apply_model_strictness
+from model_strictness import for_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "discogs.yaml"
@@ -121,16 +122,21 @@ def generate_models(out: Path, spec_path: Path = SPEC) -> None:
     target.mkdir(parents=True, exist_ok=True)
     spec: dict[str, Any] = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     models = target / "_models.py"
+    # JSON is YAML: the copy keeps the spec's file name, which the generator writes in its header.
+    scratch = Path(tempfile.mkdtemp(prefix="musicagent-models-"))
+    generator_input = scratch / spec_path.name
+    generator_input.write_text(json.dumps(for_generator(spec)), encoding="utf-8")
     _run(
         [
             _bin("datamodel-codegen"),
             "--input",
-            str(spec_path),
+            str(generator_input),
             "--output",
             str(models),
             *DATAMODEL_ARGS,
         ]
     )
+    shutil.rmtree(scratch, ignore_errors=True)
     # The models judge a body as the spec's JSON Schema does (see scripts/model_strictness.py).
     models.write_text(
         apply_model_strictness(models.read_text(encoding="utf-8"), spec), encoding="utf-8"

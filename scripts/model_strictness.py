@@ -5,7 +5,10 @@ schema admits null, so a model would take `null` where the validator refuses it;
 notion of `minProperties`. This pass reads the spec beside the generated module and
 
 - marks every optional, non-nullable field `NonNull` (absent: `None`; an explicit `null`: refused);
-- gives every object schema with `minProperties` a model check that counts the members;
+- gives every object schema with `minProperties` a model check that counts the members, and
+  every one with an `anyOf` of `required` lists (alternative shapes) a check that one of the
+  lists is present; `for_generator` takes those `anyOf`s out of the copy of the spec the
+  generator reads, which would otherwise turn the model into a union of near-copies;
 - bases map models (`RootModel`, e.g. price suggestions) on `DiscogsRootModel`, so they have
   `to_dict()` / `to_json()` like every other model.
 
@@ -21,7 +24,32 @@ from collections.abc import Iterator
 from typing import Any
 
 BASE_IMPORT = "from discogs_models._base import DiscogsModel"
-CHECKS_IMPORT = "from discogs_models._base import DiscogsRootModel, NonNull, min_properties"
+CHECKS_IMPORT = (
+    "from discogs_models._base import DiscogsRootModel, NonNull, min_properties, required_any"
+)
+
+
+def required_alternatives(schema: Any) -> list[list[str]] | None:
+    """The `required` lists of an `anyOf` that only names alternative required members."""
+    members = schema.get("anyOf") if isinstance(schema, dict) else None
+    if not members or "properties" not in schema:
+        return None
+    if all(isinstance(m, dict) and set(m) == {"required"} for m in members):
+        return [list(m["required"]) for m in members]
+    return None
+
+
+def for_generator(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the spec for datamodel-code-generator: alternative-required anyOfs removed."""
+    schemas = {
+        name: (
+            {k: v for k, v in schema.items() if k != "anyOf"}
+            if required_alternatives(schema)
+            else schema
+        )
+        for name, schema in spec["components"]["schemas"].items()
+    }
+    return {**spec, "components": {**spec["components"], "schemas": schemas}}
 
 
 class _Spec:
@@ -140,6 +168,12 @@ def apply(source: str, spec: dict[str, Any]) -> str:
             else:
                 new = f"Annotated[{text}, NonNull]"
             edits.append((start, end, new))
+        alternatives = required_alternatives(s.deref(schema))
+        if alternatives:
+            last = cls.body[-1]
+            at = _offset(lines, (last.end_lineno or last.lineno) + 1, 0)
+            shown = ", ".join(repr(tuple(a)) for a in alternatives)
+            edits.append((at, at, f"\n    check_required_any = required_any({shown})\n"))
         minimum = s.deref(schema).get("minProperties")
         if minimum:
             last = cls.body[-1]

@@ -8,7 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from discogs_models._base import DiscogsModel, DiscogsRootModel, NonNull, min_properties
+from discogs_models._base import (
+    DiscogsModel,
+    DiscogsRootModel,
+    NonNull,
+    min_properties,
+    required_any,
+)
 
 
 class AddOrderMessageRequest(DiscogsModel):
@@ -821,7 +827,7 @@ class Identity(DiscogsModel):
     """
     API URL of the user's profile.
     """
-    consumer_name: Annotated[str | None, NonNull] = None
+    consumer_name: str
     """
     Name of the application the credentials were issued to.
     """
@@ -879,7 +885,7 @@ class InventoryExport(DiscogsModel):
     """
     Processing state of the export. Known values: `success` (the only one documented); other states (e.g. while the export is still running) are passed through as-is.
     """
-    created_ts: Annotated[str | None, NonNull] = None
+    created_ts: str
     """
     When the export was requested, naive ISO 8601 (e.g. `2018-09-27T12:50:39`).
     """
@@ -891,7 +897,7 @@ class InventoryExport(DiscogsModel):
     """
     Name of the CSV file, like `<user>-inventory-YYYYMMDD-HHMM.csv`.
     """
-    url: Annotated[str | None, NonNull] = None
+    url: Annotated[str, Field(pattern="/inventory/export/")]
     """
     API URL of this export.
     """
@@ -987,7 +993,7 @@ class InventoryUpload(DiscogsModel):
     """
     Processing report as HTML text, e.g. `CSV file contains 1 records.<p>Processed 1 records.`
     """
-    created_ts: Annotated[str | None, NonNull] = None
+    created_ts: str
     """
     When the upload was received, naive ISO 8601 (e.g. `2017-12-18T09:20:28`).
     """
@@ -2442,7 +2448,7 @@ class ReleaseStats(DiscogsModel):
     Whether the release is flagged as offensive.
     """
 
-    check_min_properties = min_properties(1)
+    check_required_any = required_any(("num_have", "num_want"), ("is_offensive",))
 
 
 class SearchResult(DiscogsModel):

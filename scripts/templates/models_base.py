@@ -59,6 +59,23 @@ def min_properties(count: int) -> Any:
     return validator
 
 
+def required_any(*alternatives: tuple[str, ...]) -> Any:
+    """A model check for an `anyOf` of `required` lists: one of the lists must be all present."""
+
+    def check(cls: type[BaseModel], data: Any) -> Any:
+        if isinstance(data, Mapping) and not any(
+            all(name in data for name in names) for names in alternatives
+        ):
+            shown = " or ".join("+".join(names) for names in alternatives)
+            raise PydanticCustomError(
+                "required_any", "needs {shown}", {"shown": shown}
+            )
+        return data
+
+    validator: Callable[..., Any] = model_validator(mode="before")(check)  # type: ignore[arg-type]
+    return validator
+
+
 class _Serialising:
     """`from_api_response`, `to_dict` and `to_json`, shared by object and map models."""
 

@@ -98,7 +98,6 @@ from .release_community import ReleaseCommunity
 from .release_contributor import ReleaseContributor
 from .release_rating_by_user import ReleaseRatingByUser
 from .release_rating_summary import ReleaseRatingSummary
-from .release_stats import ReleaseStats
 from .search_result import SearchResult
 from .search_result_community import SearchResultCommunity
 from .search_result_user_data import SearchResultUserData
@@ -225,7 +224,6 @@ __all__ = (
     "ReleaseContributor",
     "ReleaseRatingByUser",
     "ReleaseRatingSummary",
-    "ReleaseStats",
     "SearchResult",
     "SearchResultCommunity",
     "SearchResultUserData",

@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="Identity")
 
 
@@ -21,13 +19,13 @@ class Identity:
             id (int): User ID.
             username (str):
             resource_url (str): API URL of the user's profile.
-            consumer_name (str | Unset): Name of the application the credentials were issued to.
+            consumer_name (str): Name of the application the credentials were issued to.
     """
 
     id: int
     username: str
     resource_url: str
-    consumer_name: str | Unset = UNSET
+    consumer_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,10 +44,9 @@ class Identity:
                 "id": id,
                 "username": username,
                 "resource_url": resource_url,
+                "consumer_name": consumer_name,
             }
         )
-        if consumer_name is not UNSET:
-            field_dict["consumer_name"] = consumer_name
 
         return field_dict
 
@@ -62,7 +59,7 @@ class Identity:
 
         resource_url = d.pop("resource_url")
 
-        consumer_name = d.pop("consumer_name", UNSET)
+        consumer_name = d.pop("consumer_name")
 
         identity = cls(
             id=id,
