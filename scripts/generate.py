@@ -7,6 +7,7 @@ Produces, under DIR (default: generated/):
   discogs_models/  Pydantic v2 models of datamodel-code-generator (the public model family)
   discogs_spec/    the spec bundled as JSON, for runtime validation
   discogs_facade/  typed resource groups (sync and async) over the two, see scripts/facade.py
+and rewrites spec/endpoints.tsv, the operation table, from the spec (scripts/endpoints_table.py).
 
 Generator versions are pinned in pyproject.toml (extra "generate"). Every formatter runs in
 isolated mode, so the output does not depend on the directory it is written to.
@@ -28,6 +29,7 @@ import yaml
 from openapi_spec_validator import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from endpoints_table import render as render_endpoints
 from facade import generate_facade
 from model_strictness import apply as apply_model_strictness
 from model_strictness import for_generator
@@ -212,6 +214,11 @@ def main() -> None:
     args = parser.parse_args()
     generate(args.out, args.spec)
     print(f"generated into {args.out}")
+    if args.spec == SPEC:
+        # The operation table follows the spec; its documentation columns are kept.
+        table = SPEC.parent / "endpoints.tsv"
+        current = table.read_text(encoding="utf-8") if table.exists() else ""
+        table.write_text(render_endpoints(load_spec(SPEC), current), encoding="utf-8")
 
 
 if __name__ == "__main__":

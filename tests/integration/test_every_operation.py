@@ -1,4 +1,4 @@
-"""Every one of the 62 operations, called through the real client, answers with a valid body."""
+"""Every operation of the spec, called through the real client, answers with a valid body."""
 
 from __future__ import annotations
 
@@ -149,6 +149,5 @@ def test_every_operation_answers_through_the_client(
             )
             problems += [(op.operation_id, str(p)) for p in found]
     assert problems == []
-    assert seen == ALL_OPERATIONS
-    assert len(seen) == 62
+    assert seen == ALL_OPERATIONS  # every operation of the spec, however many it has
     assert checked_sandbox.stats()["invalid_bodies"] == []

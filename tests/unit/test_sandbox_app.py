@@ -59,7 +59,13 @@ def test_routes_and_handlers_cover_every_operation_of_the_spec() -> None:
     assert set(routes) == set(spec_paths)
     operation_ids = {op for methods in routes.values() for op in methods.values()}
     assert operation_ids == set(HANDLERS)
-    assert len(operation_ids) == 62
+    # Derived from the spec: adding an operation there needs no count edited here.
+    assert operation_ids == {
+        op["operationId"]
+        for item in spec_paths.values()
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "patch")
+    }
 
 
 def test_literal_paths_are_routed_before_templated_ones() -> None:
