@@ -28,7 +28,7 @@ SOURCES = (
     (ROOT / "spec" / "examples", "INDEX.tsv"),
 )
 
-__all__ = ["Measurement", "measure", "main"]
+__all__ = ["Measurement", "main", "measure"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,10 @@ def _responses() -> list[tuple[str, httpx.Response]]:
                 request = httpx.Request(row["method"], f"https://api.discogs.com{op.path_template}")
                 body = (base / row["file"]).read_bytes()
                 found.append(
-                    (op.operation_id, httpx.Response(int(row["status"]), content=body, request=request))
+                    (
+                        op.operation_id,
+                        httpx.Response(int(row["status"]), content=body, request=request),
+                    )
                 )
     return found
 

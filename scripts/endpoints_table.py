@@ -60,7 +60,9 @@ def _auth(raw: dict[str, Any], spec: dict[str, Any]) -> str:
     return "optional" if {} in security else "required"
 
 
-def derived_row(raw: dict[str, Any], method: str, path: str, spec: dict[str, Any]) -> dict[str, str]:
+def derived_row(
+    raw: dict[str, Any], method: str, path: str, spec: dict[str, Any]
+) -> dict[str, str]:
     """The row of one operation as the spec alone describes it."""
     r = Resolver(spec)
     params = [r.deref(p) for p in raw.get("parameters", [])]
@@ -95,7 +97,9 @@ def derived_row(raw: dict[str, Any], method: str, path: str, spec: dict[str, Any
 
 def render(spec: dict[str, Any], current: str = "") -> str:
     """The table for `spec`, keeping the documentation columns of the rows in `current`."""
-    kept = {row["operation_id"]: row for row in csv.DictReader(io.StringIO(current), delimiter="\t")}
+    kept = {
+        row["operation_id"]: row for row in csv.DictReader(io.StringIO(current), delimiter="\t")
+    }
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter="\t", lineterminator="\n")
     writer.writeheader()

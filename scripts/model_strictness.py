@@ -179,7 +179,7 @@ def apply(source: str, spec: dict[str, Any]) -> str:
             last = cls.body[-1]
             at = _offset(lines, (last.end_lineno or last.lineno) + 1, 0)
             edits.append((at, at, f"\n    check_min_properties = min_properties({int(minimum)})\n"))
-    for name, cls in classes.items():
+    for cls in classes.values():
         base = cls.bases[0] if cls.bases else None
         if isinstance(base, ast.Subscript) and getattr(base.value, "id", "") == "RootModel":
             start = _offset(lines, base.value.lineno, base.value.col_offset)

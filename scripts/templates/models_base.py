@@ -29,7 +29,9 @@ class _NonNull:
     absent field still reads as `None` and `to_dict()` leaves it out.
     """
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
         schema = handler(source)
         if schema.get("type") == "nullable":
             inner: CoreSchema = schema["schema"]  # type: ignore[typeddict-item]
@@ -67,9 +69,7 @@ def required_any(*alternatives: tuple[str, ...]) -> Any:
             all(name in data for name in names) for names in alternatives
         ):
             shown = " or ".join("+".join(names) for names in alternatives)
-            raise PydanticCustomError(
-                "required_any", "needs {shown}", {"shown": shown}
-            )
+            raise PydanticCustomError("required_any", "needs {shown}", {"shown": shown})
         return data
 
     validator: Callable[..., Any] = model_validator(mode="before")(check)  # type: ignore[arg-type]

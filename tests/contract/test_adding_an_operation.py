@@ -14,8 +14,8 @@ from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from endpoints_table import render  # noqa: E402
-from facade import Resolver, _page_items, iterator_name  # noqa: E402
+from endpoints_table import render
+from facade import Resolver, _page_items, iterator_name
 
 
 def _with_images_operation(spec: dict[str, Any]) -> dict[str, Any]:

@@ -75,7 +75,13 @@ def test_submission_relations_without_evidence_are_left_untyped() -> None:
         "groups": ["G"],
         "aliases": [{"id": 2}],
     }
-    label = {"id": 1, "name": "L", "resource_url": "/labels/1", "parent_label": "P", "sublabels": []}
+    label = {
+        "id": 1,
+        "name": "L",
+        "resource_url": "/labels/1",
+        "parent_label": "P",
+        "sublabels": [],
+    }
     page = {
         "pagination": {"page": 1, "pages": 1, "per_page": 50, "items": 2, "urls": {}},
         "submissions": {"artists": [artist], "labels": [label], "releases": []},
@@ -190,7 +196,9 @@ def test_resource_urls_tell_kinds_apart() -> None:
 def test_an_error_body_needs_its_message() -> None:
     validator = bundled_validator()
     op = validator.match("GET", "/releases/1")
-    assert validator.validate_response("GET", "/releases/1", 404, {"message": "Not found."})[1] == []
+    assert (
+        validator.validate_response("GET", "/releases/1", 404, {"message": "Not found."})[1] == []
+    )
     assert validator.validate_response("GET", "/releases/1", 404, {})[1] != []
     assert op.operation_id == "get_release"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import EXAMPLES
 
-USER_SUITE = '''
+USER_SUITE = """
 import json
 import httpx
 import pytest
@@ -57,7 +57,7 @@ def test_opted_out():
     with _client({{**RELEASE, "tracklist": "A1"}}) as client:
         with pytest.raises(ResponseValidationError):
             client.database.get_release(249504)
-'''
+"""
 
 
 def _run(tmp_path: Path, *args: str, ini: str = "") -> subprocess.CompletedProcess[str]:
