@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-import musicagent.testing.pytest_plugin as sandbox_plugin
+import discogs_sandbox.pytest_plugin as sandbox_plugin
 from musicagent.ratelimit import RateLimiter
-from musicagent.testing import Sandbox
+from discogs_sandbox import Sandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.is_registered(sandbox_plugin):
-        config.pluginmanager.register(sandbox_plugin, "musicagent.testing.pytest_plugin")
+        config.pluginmanager.register(sandbox_plugin, "discogs_sandbox.pytest_plugin")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from discogs_spec import load_spec
 
 from musicagent import Discogs
 from musicagent.auth import OAuthFlow
-from musicagent.testing import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent.validation import bundled_validator
 from tests.integration.conftest import RecordingTransport
 

@@ -9,7 +9,7 @@ import pytest
 
 from musicagent.auth import OAuth1Auth
 from musicagent.errors import AuthenticationError, ForbiddenError, ResourceNotFoundError
-from musicagent.testing import (
+from discogs_sandbox import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     SANDBOX_OAUTH_TOKEN,

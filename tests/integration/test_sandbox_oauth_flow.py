@@ -11,7 +11,7 @@ import pytest
 
 from musicagent.auth import OAuthFlow
 from musicagent.errors import BadRequestError
-from musicagent.testing import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from musicagent.errors import RateLimitError
 from musicagent.retry import RetryPolicy
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from discogs_spec import load_spec
 
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -12,7 +12,7 @@ import pytest
 
 from musicagent import Discogs
 from musicagent.errors import ForbiddenError, ResourceNotFoundError
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 

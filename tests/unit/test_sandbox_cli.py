@@ -17,7 +17,7 @@ runner = CliRunner()
 def test_missing_sandbox_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("starlette", "uvicorn"):
         monkeypatch.setitem(sys.modules, name, None)
-    for name in ("musicagent.testing.server", "musicagent.testing.app"):
+    for name in ("discogs_sandbox.server", "discogs_sandbox.app"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     result = runner.invoke(app, ["sandbox"])
     assert result.exit_code == 1

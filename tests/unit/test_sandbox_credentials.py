@@ -7,16 +7,16 @@ import time
 import pytest
 from oauthlib.oauth1 import Client as OAuthClient  # type: ignore[import-untyped, unused-ignore]
 
-from musicagent.testing import (
+from discogs_sandbox import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_OAUTH_TOKEN_SECRET,
     SandboxConfig,
 )
-from musicagent.testing.credentials import Principal, resolve_principal
-from musicagent.testing.rules import ApiError
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.credentials import Principal, resolve_principal
+from discogs_sandbox.rules import ApiError
+from discogs_sandbox.state import SandboxState
 
 URL = "http://127.0.0.1:8765/oauth/identity"
 

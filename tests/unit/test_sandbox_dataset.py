@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from musicagent.testing import SandboxConfig
-from musicagent.testing.catalogue import ARTIST_BLOCK, Catalogue
-from musicagent.testing.state import SandboxState
+from discogs_sandbox import SandboxConfig
+from discogs_sandbox.catalogue import ARTIST_BLOCK, Catalogue
+from discogs_sandbox.state import SandboxState
 from musicagent.validation import bundled_validator
 
 SAMPLE = range(1, 4000, 13)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicagent.testing.rules import ApiError, Page, paginate, parse_page, unauthorized
+from discogs_sandbox.rules import ApiError, Page, paginate, parse_page, unauthorized
 
 BASE = "http://127.0.0.1:8765"
 

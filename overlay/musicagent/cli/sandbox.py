@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from musicagent.cli._app import app
-from musicagent.testing.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
+from discogs_sandbox.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
 
 _DEFAULTS = SandboxConfig()
 _FAULTS = FaultConfig()
@@ -124,9 +124,9 @@ def sandbox(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        from musicagent.testing.server import Sandbox
+        from discogs_sandbox.server import Sandbox
     except ModuleNotFoundError as exc:
-        from musicagent.testing import INSTALL_HINT
+        from discogs_sandbox import INSTALL_HINT
 
         typer.echo(f"error: {INSTALL_HINT} ({exc.name} is not installed)", err=True)
         raise typer.Exit(1) from None

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from musicagent.testing.config import SandboxConfig
-from musicagent.testing.credentials import Principal
-from musicagent.testing.people import UserSeed
-from musicagent.testing.rules import (
+from discogs_sandbox.config import SandboxConfig
+from discogs_sandbox.credentials import Principal
+from discogs_sandbox.people import UserSeed
+from discogs_sandbox.rules import (
     MESSAGES,
     Page,
     forbidden,
@@ -25,7 +25,7 @@ from musicagent.testing.rules import (
     unauthorized,
     unprocessable,
 )
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.state import SandboxState
 
 __all__ = ["HANDLERS", "Call", "Handler", "Reply", "handles"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from musicagent.testing.config import SANDBOX_CONSUMER_NAME
-from musicagent.testing.endpoints.database import CURRENCIES
-from musicagent.testing.endpoints.registry import Call, Reply, handles
-from musicagent.testing.people import UserSeed
-from musicagent.testing.rules import check_choice, paginate, unprocessable
-from musicagent.testing.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, rng
+from discogs_sandbox.config import SANDBOX_CONSUMER_NAME
+from discogs_sandbox.endpoints.database import CURRENCIES
+from discogs_sandbox.endpoints.registry import Call, Reply, handles
+from discogs_sandbox.people import UserSeed
+from discogs_sandbox.rules import check_choice, paginate, unprocessable
+from discogs_sandbox.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, rng
 
 
 @handles("get_identity")

@@ -8,23 +8,23 @@ from typing import Any
 
 from discogs_spec import load_example
 
-from musicagent.testing.catalogue import fee_for
-from musicagent.testing.endpoints.database import (
+from discogs_sandbox.catalogue import fee_for
+from discogs_sandbox.endpoints.database import (
     CURRENCIES,
     USD_RATES,
     convert,
     currency_of,
     release_id_of,
 )
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.people import (
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.people import (
     CURRENCY_SYMBOLS,
     MEDIA_CONDITIONS,
     SETTABLE_ORDER_STATUSES,
     SLEEVE_CONDITIONS,
     UserSeed,
 )
-from musicagent.testing.rules import (
+from discogs_sandbox.rules import (
     ApiError,
     check_choice,
     not_found,
@@ -33,7 +33,7 @@ from musicagent.testing.rules import (
     parse_number,
     unprocessable,
 )
-from musicagent.testing.seeding import API_ROOT, WEB_ROOT
+from discogs_sandbox.seeding import API_ROOT, WEB_ROOT
 
 EXAMPLE_LISTING = 172723812
 LISTING_NOT_FOUND = "The request resource was not found."

@@ -19,13 +19,13 @@ from typing import Any, Literal, cast
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
-from musicagent.testing.config import (
+from discogs_sandbox.config import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     token_for,
 )
-from musicagent.testing.rules import unauthorized
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.rules import unauthorized
+from discogs_sandbox.state import SandboxState
 
 __all__ = ["CONSUMERS", "Principal", "PrincipalKind", "resolve_principal"]
 

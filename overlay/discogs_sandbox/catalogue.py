@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from musicagent.testing.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, mix, pick, rng, unit
+from discogs_sandbox.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, mix, pick, rng, unit
 
 RELEASE_COUNT = 20_000_000
 ARTIST_BLOCK = 25

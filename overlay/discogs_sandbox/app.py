@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from musicagent.testing.config import (
+from discogs_sandbox.config import (
     OTHER_USERNAMES,
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_NAME,
@@ -47,14 +47,14 @@ from musicagent.testing.config import (
     SandboxConfig,
     token_for,
 )
-from musicagent.testing.credentials import Principal, resolve_principal
-from musicagent.testing.endpoints import HANDLERS, Call, Reply
-from musicagent.testing.faults import FaultInjector, FaultPlan
-from musicagent.testing.rules import MESSAGES, ApiError
-from musicagent.testing.seeding import API_ROOT
-from musicagent.testing.state import SandboxState
-from musicagent.testing.stats import SandboxStats
-from musicagent.testing.throttle import Budget, RequestThrottle
+from discogs_sandbox.credentials import Principal, resolve_principal
+from discogs_sandbox.endpoints import HANDLERS, Call, Reply
+from discogs_sandbox.faults import FaultInjector, FaultPlan
+from discogs_sandbox.rules import MESSAGES, ApiError
+from discogs_sandbox.seeding import API_ROOT
+from discogs_sandbox.state import SandboxState
+from discogs_sandbox.stats import SandboxStats
+from discogs_sandbox.throttle import Budget, RequestThrottle
 from musicagent.validation import UnknownOperationError, UnknownStatusError, bundled_validator
 
 __all__ = ["SandboxApp", "spec_routes"]

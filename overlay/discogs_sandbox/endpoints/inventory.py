@@ -10,10 +10,10 @@ from email import message_from_bytes
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles
-from musicagent.testing.people import MEDIA_CONDITIONS, SLEEVE_CONDITIONS, UserSeed
-from musicagent.testing.rules import ApiError, not_found, parse_number, unprocessable
-from musicagent.testing.seeding import API_ROOT
+from discogs_sandbox.endpoints.registry import Call, Reply, handles
+from discogs_sandbox.people import MEDIA_CONDITIONS, SLEEVE_CONDITIONS, UserSeed
+from discogs_sandbox.rules import ApiError, not_found, parse_number, unprocessable
+from discogs_sandbox.seeding import API_ROOT
 
 EXPORT_COLUMNS = (
     "listing_id",

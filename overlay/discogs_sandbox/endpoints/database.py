@@ -6,15 +6,15 @@ from typing import Any
 
 from discogs_spec import load_example
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.rules import (
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.rules import (
     check_choice,
     not_found,
     parse_int,
     unauthorized,
     unprocessable,
 )
-from musicagent.testing.seeding import mix
+from discogs_sandbox.seeding import mix
 
 CURRENCIES = ("USD", "GBP", "EUR", "CAD", "AUD", "JPY", "CHF", "MXN", "BRL", "NZD", "SEK", "ZAR")
 # Rough rates from USD, only so marketplace figures change with the currency asked for.

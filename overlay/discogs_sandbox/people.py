@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from musicagent.testing.catalogue import RELEASE_COUNT, Catalogue, past, timestamp
-from musicagent.testing.config import OTHER_USERNAMES, SANDBOX_USERNAME, SandboxConfig
-from musicagent.testing.seeding import API_ROOT, WEB_ROOT, mix, rng
+from discogs_sandbox.catalogue import RELEASE_COUNT, Catalogue, past, timestamp
+from discogs_sandbox.config import OTHER_USERNAMES, SANDBOX_USERNAME, SandboxConfig
+from discogs_sandbox.seeding import API_ROOT, WEB_ROOT, mix, rng
 
 # Multipliers coprime with RELEASE_COUNT (2**8 * 5**7): position -> release id is one-to-one.
 _COLLECTION_STEP = 7_368_787

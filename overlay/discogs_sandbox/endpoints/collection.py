@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.people import CURRENCY_SYMBOLS, FIELDS, UserSeed
-from musicagent.testing.rules import (
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.people import CURRENCY_SYMBOLS, FIELDS, UserSeed
+from discogs_sandbox.rules import (
     ApiError,
     check_choice,
     forbidden,
@@ -14,8 +14,8 @@ from musicagent.testing.rules import (
     parse_int,
     unprocessable,
 )
-from musicagent.testing.seeding import API_ROOT
-from musicagent.testing.state import StateError
+from discogs_sandbox.seeding import API_ROOT
+from discogs_sandbox.state import StateError
 
 _FIELDS = {f.id: f for f in FIELDS}
 _SORTS = ("label", "artist", "title", "catno", "format", "rating", "year", "added")
