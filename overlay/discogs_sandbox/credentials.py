@@ -57,7 +57,12 @@ class Principal:
 
     @property
     def authenticated(self) -> bool:
-        """Whether any credential was given (high rate tier, image URLs)."""
+        """Whether a credential Discogs knows was given (high rate tier, image URLs).
+
+        A personal token no user has is not one: it gets the anonymous tier and no images.
+        """
+        if self.kind == "token":
+            return self.username is not None
         return self.kind != "anonymous"
 
     @property

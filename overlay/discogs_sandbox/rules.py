@@ -142,14 +142,22 @@ def page_url(
 
 
 def paginate(
-    base_url: str, path: str, query: Sequence[tuple[str, str]], page: Page, total: int
+    base_url: str,
+    path: str,
+    query: Sequence[tuple[str, str]],
+    page: Page,
+    total: int,
+    *,
+    reachable: int | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The ``pagination`` object and ``Link`` header of one page; 422 past the last page."""
-    pages = page_count(total, page.per_page)
+    """The ``pagination`` object and ``Link`` header of one page; 404 past the last page.
+
+    Discogs answers a page past the end with 404, which clients read as "no more items".
+    ``reachable`` is how many entries can be paged to at most (search stops at 10,000).
+    """
+    pages = page_count(total if reachable is None else min(total, reachable), page.per_page)
     if page.number > pages:
-        raise unprocessable(
-            f"Invalid page: {page.number} is out of range; the list has {pages} page(s)."
-        )
+        raise not_found()
     urls: dict[str, str] = {}
     if page.number > 1:
         urls["first"] = page_url(base_url, path, query, 1, page.per_page)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 import discogs_sandbox.pytest_plugin as sandbox_plugin
-from musicagent.ratelimit import RateLimiter
 from discogs_sandbox import Sandbox
+from musicagent.ratelimit import RateLimiter
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -7,8 +7,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from musicagent.auth import OAuth1Auth
-from musicagent.errors import AuthenticationError, ForbiddenError, ResourceNotFoundError
 from discogs_sandbox import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
@@ -18,6 +16,8 @@ from discogs_sandbox import (
     Sandbox,
     token_for,
 )
+from musicagent.auth import OAuth1Auth
+from musicagent.errors import AuthenticationError, ForbiddenError, ResourceNotFoundError
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent.auth import OAuthFlow
 from musicagent.errors import BadRequestError
-from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 
 pytestmark = pytest.mark.integration
 

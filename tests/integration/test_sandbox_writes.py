@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 from musicagent import Discogs
 from musicagent.errors import ForbiddenError, ResourceNotFoundError
-from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -119,7 +119,8 @@ def test_stale_oauth_timestamp_is_refused(state: SandboxState) -> None:
     assert "timestamp" in caught.value.headers["X-Sandbox-Reason"]
 
 
-def test_unknown_token_is_a_credential_without_a_user(state: SandboxState) -> None:
+def test_unknown_token_is_not_a_credential_discogs_knows(state: SandboxState) -> None:
+    # Fidelity: a bogus token used to get the authenticated tier and image URLs.
     principal = _resolve(state, {"Authorization": "Discogs token=made-up"})
-    assert principal.authenticated
+    assert not principal.authenticated
     assert principal.username is None

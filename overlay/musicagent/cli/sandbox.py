@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from musicagent.cli._app import app
 from discogs_sandbox.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
+from musicagent.cli._app import app
 
 _DEFAULTS = SandboxConfig()
 _FAULTS = FaultConfig()
