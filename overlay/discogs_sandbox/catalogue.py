@@ -185,8 +185,9 @@ class Catalogue:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        # Bounded: a 100,000-item crawl touches each release once; the cache only helps repeats.
-        self.release_core = lru_cache(maxsize=20_000)(self._release_core)
+        # Bounded: a 100,000-item crawl touches each release once; the cache only helps
+        # repeats, and holds the whole searchable part of the catalogue.
+        self.release_core = lru_cache(maxsize=40_000)(self._release_core)
         self.artist_name = lru_cache(maxsize=20_000)(self._artist_name)  # type: ignore[method-assign]
         self.label_name = lru_cache(maxsize=20_000)(self._label_name)  # type: ignore[method-assign]
 
@@ -350,7 +351,7 @@ class Catalogue:
         quality = r.choice(_QUALITIES)
         contributors = [
             {"username": name, "resource_url": f"{API_ROOT}/users/{name}"}
-            for name in r.sample(("memory", "vargind", "hog", "ørjan", "_80_", "jan_marian"), 2)
+            for name in self.contributors(release_id)
         ]
         body: dict[str, Any] = {
             "id": core.id,
@@ -402,9 +403,7 @@ class Catalogue:
             "genres": list(core.genres),
             "styles": list(core.styles),
             "tracklist": self.tracklist(release_id, core),
-            "extraartists": [
-                self.credit(1 + (release_id * 31) % ARTIST_COUNT, role=r.choice(_ROLES))
-            ],
+            "extraartists": [self.credit(self.extra_artist(release_id), role=r.choice(_ROLES))],
             "images": (
                 [image("release", core.id, n, signed=signed) for n in (1, 2)]
                 if core.has_image
@@ -439,6 +438,16 @@ class Catalogue:
                 }
             ]
         return body
+
+    def contributors(self, release_id: int) -> list[str]:
+        """Usernames of who submitted (the first) and edited a release."""
+        names = ("memory", "vargind", "hog", "ørjan", "_80_", "jan_marian")
+        return rng(self.seed, "contributors", release_id).sample(names, 2)
+
+    @staticmethod
+    def extra_artist(release_id: int) -> int:
+        """The artist credited besides the main one (``extraartists``)."""
+        return 1 + (release_id * 31) % ARTIST_COUNT
 
     def tracklist(self, release_id: int, core: ReleaseCore) -> list[dict[str, Any]]:
         """A tracklist; some have a heading and an index track with sub-tracks."""
@@ -675,90 +684,6 @@ class Catalogue:
                 }
             )
         return entries
-
-    # --- search ---------------------------------------------------------------------------------
-
-    def search_total(self, query: str, kind: str | None) -> int:
-        """How many results a search has (stable for the same query and type)."""
-        return 20 + mix(self.seed, "search-size", query, kind or "") % 380
-
-    def search_result(
-        self, query: str, kind: str | None, index: int, *, signed: bool
-    ) -> dict[str, Any]:
-        """Result number ``index`` of a search."""
-        kinds = ("release", "release", "master", "artist", "label", "release")
-        result_kind = kind or kinds[index % len(kinds)]
-        base = 1 + mix(self.seed, "search", query, index) % (MASTER_COUNT - 1)
-        if result_kind == "artist":
-            artist_id = 1 + base % ARTIST_COUNT
-            return {
-                "id": artist_id,
-                "type": "artist",
-                "title": self.artist_name(artist_id),
-                "thumb": f"{IMAGE_ROOT}/artist-{artist_id}-1-150.jpg" if signed else "",
-                "cover_image": f"{IMAGE_ROOT}/artist-{artist_id}-1.jpg" if signed else "",
-                "uri": f"/artist/{artist_id}",
-                "resource_url": f"{API_ROOT}/artists/{artist_id}",
-                "master_id": None,
-                "master_url": None,
-            }
-        if result_kind == "label":
-            label_id = 1 + base % LABEL_COUNT
-            return {
-                "id": label_id,
-                "type": "label",
-                "title": self.label_name(label_id),
-                "thumb": None if index % 7 == 0 else "",
-                "cover_image": "",
-                "uri": f"/label/{label_id}",
-                "resource_url": f"{API_ROOT}/labels/{label_id}",
-            }
-        release_id = base * MASTER_BLOCK
-        core = self.release_core(release_id)
-        have, want, _, _ = self.community(release_id)
-        result: dict[str, Any] = {
-            "style": list(core.styles),
-            "thumb": self.thumb(core, signed=signed),
-            "cover_image": self.thumb(core, signed=signed).replace("-150.jpg", ".jpg"),
-            "format": [core.format_name, *core.descriptions],
-            "country": core.country,
-            "barcode": [f"50{release_id:011d}"],
-            "community": {"want": want, "have": have},
-            "label": [core.label_name],
-            "catno": core.catno,
-            "year": str(core.year) if core.year else "",
-            "genre": list(core.genres),
-            "title": f"{core.artist_name} - {query.title() or core.title}",
-            "type": result_kind,
-        }
-        if result_kind == "master":
-            master_id = core.master_id or base
-            result.update(
-                id=master_id,
-                uri=f"/master/{master_id}",
-                resource_url=f"{API_ROOT}/masters/{master_id}",
-                master_id=master_id,
-                master_url=f"{API_ROOT}/masters/{master_id}",
-            )
-        else:
-            result.update(
-                id=release_id,
-                uri=f"/release/{release_id}",
-                resource_url=f"{API_ROOT}/releases/{release_id}",
-                master_id=core.master_id,
-                master_url=f"{API_ROOT}/masters/{core.master_id}" if core.master_id else None,
-                format_quantity=int(core.qty),
-                formats=[
-                    {
-                        "name": core.format_name,
-                        "qty": core.qty,
-                        "descriptions": list(core.descriptions),
-                    }
-                ],
-            )
-            if signed:
-                result["user_data"] = {"in_wantlist": False, "in_collection": False}
-        return result
 
     # --- marketplace figures ---------------------------------------------------------------------
 

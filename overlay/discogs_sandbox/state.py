@@ -30,6 +30,7 @@ from discogs_sandbox.config import (
     SandboxConfig,
 )
 from discogs_sandbox.people import BaseInstance, Holdings, UserSeed, make_users
+from discogs_sandbox.search import SearchIndex
 
 __all__ = [
     "AccessTokenRecord",
@@ -141,6 +142,8 @@ class SandboxState:
         self.clock = clock
         self.lock = threading.RLock()
         self.catalogue = Catalogue(config.seed)
+        self.search = SearchIndex(self.catalogue)
+        """Database search over the catalogue (nothing a write changes)."""
         self.holdings = Holdings(config.seed, self.catalogue, config)
         self.users: dict[str, UserSeed] = make_users(config)
         self.reset()

@@ -6,6 +6,7 @@ from collections import Counter
 
 from discogs_sandbox import SandboxConfig
 from discogs_sandbox.catalogue import ARTIST_BLOCK, Catalogue
+from discogs_sandbox.search import SearchIndex
 from discogs_sandbox.state import SandboxState
 from musicagent.validation import bundled_validator
 
@@ -24,13 +25,17 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 
 def test_generated_database_items_match_their_schemas() -> None:
     catalogue = Catalogue(0)
+    index = SearchIndex(catalogue)
+    entries = index.entries()
     problems = []
     for n in SAMPLE:
         problems += _valid("Release", catalogue.release(n, signed=n % 2 == 0))
         problems += _valid("Artist", catalogue.artist(n, signed=True))
         problems += _valid("Label", catalogue.label(n, signed=False))
         problems += _valid("BasicInformation", catalogue.basic_information(n, signed=True))
-        problems += _valid("SearchResult", catalogue.search_result("q", None, n, signed=True))
+        problems += _valid(
+            "SearchResult", index.result(entries[(n * 997) % len(entries)], signed=True)
+        )
     for master_id in range(1, 60):
         problems += _valid("Master", catalogue.master(master_id, signed=True))
     assert problems == []

@@ -11,9 +11,9 @@ from discogs_sandbox.rules import (
     check_choice,
     not_found,
     parse_int,
-    unauthorized,
     unprocessable,
 )
+from discogs_sandbox.search import REACHABLE_RESULTS
 from discogs_sandbox.seeding import mix
 
 CURRENCIES = ("USD", "GBP", "EUR", "CAD", "AUD", "JPY", "CHF", "MXN", "BRL", "NZD", "SEK", "ZAR")
@@ -250,41 +250,16 @@ def get_label_releases(call: Call) -> Reply:
     return call.paged("releases", len(entries), lambda a, b: entries[a:b])
 
 
-_SEARCH_FIELDS = (
-    "q",
-    "title",
-    "release_title",
-    "credit",
-    "artist",
-    "anv",
-    "label",
-    "genre",
-    "style",
-    "country",
-    "year",
-    "format",
-    "catno",
-    "barcode",
-    "track",
-    "submitter",
-    "contributor",
-)
-
-
 @handles("search")
 def search(call: Call) -> Reply:
-    """GET /database/search: needs a credential (any kind), as Discogs documents."""
-    if not call.principal.authenticated:
-        raise unauthorized("search needs a credential")
-    kind = check_choice(call.query, "type", ("release", "master", "artist", "label"))
-    query = " ".join(call.query[name] for name in _SEARCH_FIELDS if call.query.get(name))
-    catalogue = call.state.catalogue
-    total = catalogue.search_total(query, kind)
+    """GET /database/search: every documented filter applied to the searchable catalogue.
+
+    ``items`` is the true number of matches; only the first 10,000 can be paged to.
+    """
+    found = call.state.search.search(call.query, call.query.get("type") or None)
     return call.paged(
         "results",
-        total,
-        lambda a, b: [
-            catalogue.search_result(query, kind, i, signed=call.signed)
-            for i in range(a, min(b, total))
-        ],
+        len(found),
+        lambda a, b: [call.state.search.result(e, signed=call.signed) for e in found[a:b]],
+        reachable=REACHABLE_RESULTS,
     )
