@@ -58,6 +58,7 @@ from discogs_sandbox.config import (
 )
 from discogs_sandbox.credentials import Principal, resolve_principal
 from discogs_sandbox.endpoints import HANDLERS, Call, Reply
+from discogs_sandbox.endpoints.inventory import settle_uploads
 from discogs_sandbox.endpoints.registry import dataset_reply
 from discogs_sandbox.faults import FaultInjector, FaultPlan
 from discogs_sandbox.rules import MESSAGES, ApiError
@@ -95,6 +96,8 @@ _PREFLIGHT = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, User-Agent, If-Modified-Since",
     "Access-Control-Max-Age": "86400",
 }
+_ALIASES = {("POST", "/oauth/request_token"): "GET"}
+"""Requests Discogs answers as another method of the same path (the spec lists only GET)."""
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 _MARKUP = re.compile(r"\[(/?)([biu])\]")
 _LINK_MARKUP = re.compile(r"\[([alr])=([^\]\"\\]*)\]")
@@ -252,6 +255,7 @@ class SandboxApp:
     ) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
+        signed_method = method  # what an OAuth signature was made over
         head = method == "HEAD"
         if head:
             # HEAD is GET without the body, as HTTP says; the route and checks are GET's.
@@ -260,6 +264,10 @@ class SandboxApp:
         query_string = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         client = (scope.get("client") or ("unknown", 0))[0]
+        routed = _ALIASES.get((method, path))
+        if routed is not None:
+            scope = {**scope, "method": routed}
+            method = routed
         operation_id = self._operation_id(method, path)
         if not headers.get("user-agent", "").strip():
             # Discogs' FAQ: no User-Agent, empty response. Nothing is counted against the limit.
@@ -272,7 +280,7 @@ class SandboxApp:
         try:
             principal = resolve_principal(
                 self.state,
-                method=method,
+                method=signed_method,
                 url=url,
                 headers=headers,
                 query=query,
@@ -368,6 +376,7 @@ class SandboxApp:
                 )
                 handler = HANDLERS.get(operation_id)
                 with self.state.lock:
+                    settle_uploads(self.state)
                     reply = (
                         handler(call)
                         if handler is not None

@@ -479,6 +479,12 @@ class Catalogue:
             if r.random() < 0.1:
                 track["extraartists"] = [self.credit(core.artist_id + 1, role="Remix")]
             tracks.append(track)
+        # A split or compilation credits its artists per track.
+        if unit(self.seed, "track-artists", release_id) < 0.3:
+            for number, track in enumerate(tracks):
+                if track["type_"] != "heading":
+                    guest = 1 + (core.artist_id + number) % ARTIST_COUNT
+                    track["artists"] = [self.credit(guest if number % 2 else core.artist_id)]
         return tracks
 
     # --- masters ------------------------------------------------------------------------------
@@ -580,7 +586,38 @@ class Catalogue:
                 for member in (artist_id + 1, artist_id + 2)
                 if self.artist_exists(member)
             ]
+        links = rng(self.seed, "artist-links", artist_id)
+        body["aliases"] = [
+            self._artist_ref(other)
+            for other in (artist_id + 7, artist_id + 11)[: links.randint(1, 2)]
+            if self.artist_exists(other)
+        ]
+        if "members" not in body and links.random() < 0.5:
+            body["groups"] = [
+                {**self._artist_ref(group), "active": links.random() < 0.7}
+                for group in (artist_id - 1, artist_id - 2)
+                if self.artist_exists(group)
+            ]
         return body
+
+    def _artist_ref(self, artist_id: int) -> dict[str, Any]:
+        return {
+            "id": artist_id,
+            "name": self.artist_name(artist_id),
+            "resource_url": f"{API_ROOT}/artists/{artist_id}",
+        }
+
+    def extra_credit_releases(self, artist_id: int, limit: int = 3) -> list[int]:
+        """Releases crediting an artist besides its own (``extraartists``), the first few."""
+        inverse = pow(31, -1, ARTIST_COUNT)
+        first = ((artist_id - 1) * inverse) % ARTIST_COUNT or ARTIST_COUNT
+        found = []
+        for release_id in range(first, RELEASE_COUNT + 1, ARTIST_COUNT):
+            if self.extra_artist(release_id) == artist_id:
+                found.append(release_id)
+            if len(found) == limit:
+                break
+        return found
 
     def artist_release_entries(self, artist_id: int, *, signed: bool) -> list[dict[str, Any]]:
         """Entries of ``GET /artists/{id}/releases`` (releases, and masters they belong to)."""
@@ -622,6 +659,26 @@ class Catalogue:
                         "stats": stats,
                     }
                 )
+        for release_id in self.extra_credit_releases(artist_id):
+            core = self.release_core(release_id)
+            credit = self.release(release_id, signed=signed)["extraartists"][0]
+            have, want, _, _ = self.community(release_id)
+            entries.append(
+                {
+                    "id": release_id,
+                    "type": "release",
+                    "status": "Accepted",
+                    "format": core.format_text,
+                    "label": core.label_name,
+                    "title": core.title,
+                    "artist": core.artist_name,
+                    "role": credit["role"],
+                    "year": core.year,
+                    "thumb": self.thumb(core, signed=signed),
+                    "resource_url": f"{API_ROOT}/releases/{release_id}",
+                    "stats": {"community": {"in_wantlist": want, "in_collection": have}},
+                }
+            )
         return entries
 
     @staticmethod

@@ -202,9 +202,10 @@ class SandboxConfig:
             so clients that follow ``resource_url`` stay on it.
         self_check: validate every JSON body served against the bundled spec and count
             mismatches in ``stats()["invalid_bodies"]`` (slower; meant for tests).
-        export_delay: seconds an inventory export or upload takes: it is ``pending`` for
-            the first third of that time, ``processing`` for the rest, then ``success`` (or
-            ``failure`` for an upload none of whose rows could be applied).
+        export_delay: seconds an inventory export or upload takes (default 2): it is
+            ``pending`` for the first third of that time, ``processing`` for the rest, then
+            ``success`` (or ``failure`` for an upload none of whose rows could be applied);
+            0 finishes every job at once.
         rate_limit_scope: what one rate-limit window counts: ``address`` (Discogs: every
             request from a source address, whatever credential it carries) or ``credential``
             (one window per credential, for tests that need separate budgets).
@@ -225,7 +226,7 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     rewrite_urls: bool = True
     self_check: bool = False
-    export_delay: float = 0.0
+    export_delay: float = 2.0
     rate_limit_scope: str = "address"
 
     def __post_init__(self) -> None:

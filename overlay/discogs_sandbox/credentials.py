@@ -35,6 +35,9 @@ CONSUMERS = {SANDBOX_CONSUMER_KEY: SANDBOX_CONSUMER_SECRET}
 """Applications the sandbox knows: consumer key -> consumer secret."""
 
 _TIMESTAMP_SKEW = 300.0
+_MILLISECONDS_FROM = 1e11  # a seconds timestamp passes this in the year 5138
+MAX_NONCE_LENGTH = 64
+"""Discogs refuses longer OAuth nonces."""
 _SIGNATURE_METHODS = ("PLAINTEXT", "HMAC-SHA1")
 
 
@@ -250,8 +253,13 @@ def _check_freshness(
         stamp = float(oauth["oauth_timestamp"])
     except ValueError:
         raise unauthorized("oauth_timestamp is not a number") from None
+    if stamp > _MILLISECONDS_FROM:
+        # Some clients send milliseconds; Discogs accepts them.
+        stamp /= 1000.0
     if abs(now - stamp) > _TIMESTAMP_SKEW:
         raise unauthorized("oauth_timestamp is more than five minutes off")
     nonce = oauth.get("oauth_nonce", "")
+    if len(nonce) > MAX_NONCE_LENGTH:
+        raise unauthorized(f"oauth_nonce is longer than {MAX_NONCE_LENGTH} characters")
     if nonce and not state.remember_nonce(consumer_key, oauth["oauth_timestamp"], nonce):
         raise unauthorized("oauth_nonce was already used (replayed request)")

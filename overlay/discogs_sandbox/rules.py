@@ -58,8 +58,13 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def body(self) -> dict[str, str]:
+    detail: Any = None
+    """Where a newer Discogs endpoint says which field failed (``detail`` in the body)."""
+
+    def body(self) -> dict[str, Any]:
         """The JSON body Discogs sends with an error."""
+        if self.detail is not None:
+            return {"message": self.message, "detail": self.detail}
         return {"message": self.message}
 
 
@@ -221,5 +226,9 @@ def parse_int(value: Any, name: str, low: int | None = None, high: int | None = 
     except ValueError:
         raise unprocessable(f"Invalid {name}: expected an integer.") from None
     if (low is not None and number < low) or (high is not None and number > high):
+        if high is None:
+            raise unprocessable(f"Invalid {name}: must be {low} or more.")
+        if low is None:
+            raise unprocessable(f"Invalid {name}: must be {high} or less.")
         raise unprocessable(f"Invalid {name}: must be between {low} and {high}.")
     return number

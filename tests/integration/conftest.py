@@ -74,5 +74,7 @@ class RecordingTransport(httpx.BaseTransport):
 @pytest.fixture(scope="module")
 def checked_sandbox() -> Iterator[Sandbox]:
     """A sandbox that validates every body it serves against the spec (see stats)."""
-    with Sandbox(self_check=True, collection_size=120, rate_limit=10_000) as sandbox:
+    with Sandbox(
+        self_check=True, collection_size=120, rate_limit=10_000, export_delay=0
+    ) as sandbox:
         yield sandbox

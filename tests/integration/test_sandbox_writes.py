@@ -21,7 +21,9 @@ ME = "sandbox"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(self_check=True, collection_size=300, rate_limit=100_000) as sandbox:
+    with Sandbox(
+        self_check=True, collection_size=300, rate_limit=100_000, export_delay=0
+    ) as sandbox:
         yield sandbox
 
 

@@ -124,3 +124,17 @@ def test_unknown_token_is_not_a_credential_discogs_knows(state: SandboxState) ->
     principal = _resolve(state, {"Authorization": "Discogs token=made-up"})
     assert not principal.authenticated
     assert principal.username is None
+
+
+def test_a_millisecond_timestamp_is_accepted_as_discogs_does(state: SandboxState) -> None:
+    # Fidelity: it was refused with a 401 that gave no reason.
+    headers = _signed("HMAC-SHA1", timestamp=str(int(time.time() * 1000)))
+    assert _resolve(state, headers).username == "sandbox"
+
+
+def test_a_nonce_over_64_characters_is_refused(state: SandboxState) -> None:
+    # Fidelity: any length used to pass.
+    with pytest.raises(ApiError) as caught:
+        _resolve(state, _signed("HMAC-SHA1", nonce="n" * 65))
+    assert "oauth_nonce" in caught.value.headers["X-Sandbox-Reason"]
+    assert _resolve(state, _signed("HMAC-SHA1", nonce="n" * 64)).username == "sandbox"

@@ -253,3 +253,189 @@ def test_security_of_the_spec_decides_401_and_403(http: InProcess) -> None:
     assert http.get("/database/search", headers=UA).status_code == 401
     assert http.get("/users/sandbox/collection/value", headers=OTHER).status_code == 403
     assert http.get("/users/sandbox/collection/value", headers=AUTH).status_code == 200
+
+
+# --- inventory ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sort", "field"),
+    [
+        ("artist", lambda item: item["release"]["artist"]),
+        ("label", lambda item: item["release"]["label"]),
+        ("catno", lambda item: item["release"]["catalog_number"] or ""),
+        ("item", lambda item: f"{item['release']['artist']} - {item['release']['title']}"),
+    ],
+)
+def test_inventory_sorts_by_what_the_key_names(http: InProcess, sort: str, field: Any) -> None:
+    for order in ("asc", "desc"):
+        body = http.get(
+            "/users/sandbox/inventory", params={"sort": sort, "sort_order": order, "per_page": 100}
+        ).json()
+        values = [field(item).casefold() for item in body["listings"]]
+        assert values == sorted(values, reverse=order == "desc"), sort
+
+
+def test_another_sellers_inventory_stops_at_page_100(http: InProcess) -> None:
+    beyond = http.get("/users/record-shop/inventory", params={"page": 101, "per_page": 1})
+    assert beyond.status_code == 403
+    assert beyond.json()["message"] == (
+        "Pagination above 100 disabled for inventories besides your own"
+    )
+    own = http.get("/users/sandbox/inventory", params={"page": 101, "per_page": 1})
+    assert own.status_code == 200
+
+
+def test_a_partial_listing_edit_changes_only_what_is_sent(http: InProcess) -> None:
+    listing = http.get(
+        "/users/sandbox/inventory", params={"per_page": 1, "status": "For Sale"}
+    ).json()["listings"][0]
+    edited = http.request(
+        "POST", f"/marketplace/listings/{listing['id']}", headers=AUTH, json={"comments": "x"}
+    )
+    assert edited.status_code == 204
+    after = http.get(f"/marketplace/listings/{listing['id']}").json()
+    assert after["comments"] == "x" and after["price"] == listing["price"]
+    assert after["condition"] == listing["condition"]
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+def _clocked(**options: Any) -> tuple[InProcess, list[float]]:
+    http = _sandbox(rate_limit=10**6, **options)
+    now = [1_700_000_000.0]
+    http.app.state.clock = lambda: now[0]
+    return http, now
+
+
+def test_an_export_goes_pending_processing_success_over_the_set_time() -> None:
+    http, now = _clocked(export_delay=30)
+    created = http.request("POST", "/inventory/export", headers=AUTH)
+    export_id = created.headers["Location"].rsplit("/", 1)[1]
+    seen = []
+    for _ in range(4):
+        seen.append(http.get(f"/inventory/export/{export_id}").json()["status"])
+        now[0] += 10.5
+    assert seen == ["pending", "processing", "processing", "success"]
+    assert http.get(f"/inventory/export/{export_id}/download").status_code == 200
+
+
+def test_an_upload_reports_each_row_and_applies_the_good_ones_when_done() -> None:
+    http, now = _clocked(export_delay=6)
+    before = http.get("/users/sandbox/inventory").json()["pagination"]["items"]
+    csv = b"release_id,price,media_condition\n5,1.50,Mint (M)\n6,2.00,Shiny\n7,3.00,Good (G)\n"
+    created = http.request(
+        "POST", "/inventory/upload/add", headers=AUTH, files={"upload": ("add.csv", csv)}
+    )
+    upload_id = created.headers["Location"].rsplit("/", 1)[1]
+    pending = http.get(f"/inventory/upload/{upload_id}").json()
+    assert pending["status"] == "pending"
+    assert http.get("/users/sandbox/inventory").json()["pagination"]["items"] == before
+    now[0] += 6.5
+    done = http.get(f"/inventory/upload/{upload_id}").json()
+    assert done["status"] == "success"
+    assert "Processed 2 records" in done["results"] and "Row 2" in done["results"]
+    assert http.get("/users/sandbox/inventory").json()["pagination"]["items"] == before + 2
+
+
+def test_an_upload_whose_every_row_fails_ends_in_failure() -> None:
+    http, _ = _clocked(export_delay=0)
+    created = http.request(
+        "POST",
+        "/inventory/upload/delete",
+        headers=AUTH,
+        files={"upload": ("delete.csv", b"listing_id\n1\n2\n")},
+    )
+    upload_id = created.headers["Location"].rsplit("/", 1)[1]
+    body = http.get(f"/inventory/upload/{upload_id}").json()
+    assert body["status"] == "failure" and "Row 1" in body["results"]
+
+
+# --- collection, wantlist, orders ---------------------------------------------------------------
+
+
+def test_a_field_value_in_the_query_string_is_not_read(http: InProcess) -> None:
+    item = http.get("/users/sandbox/collection/folders/0/releases").json()["releases"][0]
+    url = (
+        f"/users/sandbox/collection/folders/{item['folder_id']}/releases/{item['id']}"
+        f"/instances/{item['instance_id']}/fields/3"
+    )
+    refused = http.request("POST", url, headers=AUTH, params={"value": "x"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "value"]
+    assert http.request("POST", url, headers=AUTH, json={"value": "x"}).status_code == 204
+
+
+def test_moving_to_folder_0_says_why(http: InProcess) -> None:
+    item = http.get("/users/sandbox/collection/folders/0/releases").json()["releases"][0]
+    url = (
+        f"/users/sandbox/collection/folders/{item['folder_id']}/releases/{item['id']}"
+        f"/instances/{item['instance_id']}"
+    )
+    refused = http.request("POST", url, headers=AUTH, json={"folder_id": 0})
+    assert refused.status_code == 422
+    message = refused.json()["message"]
+    assert "None" not in message and message.startswith("Invalid folder_id:")
+
+
+def test_a_private_wantlist_is_discogs_403_for_anyone_but_the_owner(http: InProcess) -> None:
+    expected = {"message": "You don't have permission to access this resource."}
+    for headers in (UA, AUTH):
+        refused = http.get("/users/crate_digger/wants", headers=headers)
+        assert (refused.status_code, refused.json()) == (403, expected)
+    assert http.get("/users/crate_digger/wants", headers=OTHER).status_code == 200
+
+
+def test_next_status_holds_the_current_one_and_moves_only_forward(http: InProcess) -> None:
+    orders = http.get("/marketplace/orders", params={"per_page": 100}).json()["orders"]
+    order = next(o for o in orders if o["status"] == "New Order")
+    assert order["status"] in order["next_status"]
+    url = f"/marketplace/orders/{order['id']}"
+    assert http.request("POST", url, headers=AUTH, json={"status": "Shipped"}).status_code == 200
+    shipped = http.get(url).json()
+    assert shipped["next_status"] == ["Shipped", "Refund Sent"]
+    back = http.request("POST", url, headers=AUTH, json={"status": "New Order"})
+    assert back.status_code == 422
+
+
+# --- database bodies ----------------------------------------------------------------------------
+
+
+def test_master_versions_carry_filters_and_facets(http: InProcess) -> None:
+    body = http.get("/masters/3/versions").json()
+    country = body["versions"][0]["country"]
+    facets = {facet["id"]: facet for facet in body["filter_facets"]}
+    assert set(facets) == {"format", "label", "country", "released"}
+    filtered = http.get("/masters/3/versions", params={"country": country}).json()
+    assert filtered["filters"]["applied"] == {"country": [country]}
+    assert body["filters"]["available"]["country"][country] == filtered["pagination"]["items"]
+
+
+def test_artists_have_aliases_and_groups_and_tracks_have_artists(http: InProcess) -> None:
+    artists = [http.get(f"/artists/{n}").json() for n in range(1, 30)]
+    assert all("aliases" in a for a in artists)
+    assert any(a.get("groups") for a in artists)
+    tracks = [t for n in range(1, 30) for t in http.get(f"/releases/{n}").json()["tracklist"]]
+    assert any(t.get("artists") for t in tracks)
+
+
+def test_artist_releases_include_roles_besides_main(http: InProcess) -> None:
+    release = http.get("/releases/12").json()
+    credited = release["extraartists"][0]
+    body = http.get(f"/artists/{credited['id']}/releases", params={"per_page": 100}).json()
+    roles = {entry["role"] for entry in body["releases"]}
+    assert "Main" in roles and credited["role"] in roles
+    assert 12 in [e["id"] for e in body["releases"] if e["role"] != "Main"]
+
+
+def test_anonymous_example_release_has_empty_image_urls(http: InProcess) -> None:
+    anonymous = http.get("/releases/249504", headers=UA).json()
+    assert anonymous["images"] and all(i["uri"] == "" for i in anonymous["images"])
+    signed = http.get("/releases/249504").json()
+    assert all(i["uri"] for i in signed["images"])
+
+
+def test_artist_108713_is_nickelback_as_in_the_real_capture(http: InProcess) -> None:
+    assert http.get("/artists/108713").json()["name"] == "Nickelback"
+    assert all(i["uri"] == "" for i in http.get("/artists/108713", headers=UA).json()["images"])

@@ -105,7 +105,11 @@ class Call:
 
     def fields(self) -> dict[str, Any]:
         """Parameters from the query string and the body (JSON object or form)."""
-        values: dict[str, Any] = dict(self.query_items)
+        return {**dict(self.query_items), **self.body_fields()}
+
+    def body_fields(self) -> dict[str, Any]:
+        """Parameters from the body alone (JSON object or form)."""
+        values: dict[str, Any] = {}
         text = self.body.decode("utf-8", "replace").strip()
         if not text:
             return values

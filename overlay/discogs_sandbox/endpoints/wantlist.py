@@ -6,7 +6,7 @@ from typing import Any
 
 from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
 from discogs_sandbox.people import UserSeed
-from discogs_sandbox.rules import not_found, parse_int
+from discogs_sandbox.rules import forbidden, not_found, parse_int
 from discogs_sandbox.seeding import API_ROOT, WEB_ROOT
 
 
@@ -30,7 +30,8 @@ def _visible(call: Call, user: UserSeed) -> bool:
     if call.is_owner(user):
         return True
     if not user.wantlist_public:
-        call.require_owner(user)
+        # Anyone but the owner, signed in or not, gets Discogs' 403.
+        raise forbidden()
     return False
 
 
