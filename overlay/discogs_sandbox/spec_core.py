@@ -32,6 +32,7 @@ from typing import Any
 
 from discogs_spec import load_example
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 from discogs_sandbox.rules import MESSAGES, ApiError, forbidden, unauthorized
 from musicagent.validation import SpecValidator, UnknownOperationError
@@ -357,12 +358,16 @@ class SpecCore:
             decoded = json.loads(body)
         except ValueError:
             raise ApiError(422, MESSAGES["malformed"]) from None
-        problems = self.validator.validate_schema(rules.body_pointer, decoded)
-        if rules.operation_id in PARTIAL_BODIES:
-            problems = [p for p in problems if "is a required property" not in p.message]
-        if problems:
-            field = problems[0].pointer.strip("/").split("/")[0] or "body"
-            raise ApiError(422, f"Invalid {field}: {problems[0].message}.")
+        errors = [
+            error
+            for error in self.validator.validator_for(rules.body_pointer).iter_errors(decoded)
+            if not _number_as_text(error)
+            and not (rules.operation_id in PARTIAL_BODIES and error.validator == "required")
+        ]
+        if errors:
+            error = min(errors, key=lambda e: [str(p) for p in e.absolute_path])
+            field = str(error.absolute_path[0]) if error.absolute_path else "body"
+            raise ApiError(422, f"Invalid {field}: {error.message}.")
 
     # --- answers ------------------------------------------------------------------------------
 
@@ -389,6 +394,27 @@ The spec's ``EditListingRequest`` inherits the required fields of a new listing,
 edits only what is sent (``{"comments": "x"}``); reported as a spec error. Types, enums and
 bounds are still checked.
 """
+
+
+def _number_as_text(error: ValidationError) -> bool:
+    """Whether an error is only a number sent as a string (``"release_id": "10"``).
+
+    Discogs reads such values as the number they spell, and clients send them.
+    """
+    if error.validator != "type" or not isinstance(error.instance, str):
+        return False
+    wanted = (
+        error.validator_value
+        if isinstance(error.validator_value, list)
+        else [error.validator_value]
+    )
+    if not {"integer", "number"} & set(wanted):
+        return False
+    try:
+        float(error.instance)
+    except ValueError:
+        return False
+    return "number" in wanted or error.instance.strip().lstrip("-").isdigit()
 
 
 class _Invalid:

@@ -126,10 +126,32 @@ def test_unknown_token_is_not_a_credential_discogs_knows(state: SandboxState) ->
     assert principal.username is None
 
 
-def test_a_millisecond_timestamp_is_accepted_as_discogs_does(state: SandboxState) -> None:
-    # Fidelity: it was refused with a 401 that gave no reason.
+def _request_token_step(**client_options: object) -> dict[str, str]:
+    client = OAuthClient(
+        SANDBOX_CONSUMER_KEY,
+        client_secret=SANDBOX_CONSUMER_SECRET,
+        signature_method="PLAINTEXT",
+        callback_uri="oob",
+        **client_options,
+    )
+    _, headers, _ = client.sign("http://127.0.0.1:8765/oauth/request_token")
+    return {"Authorization": headers["Authorization"]}
+
+
+def test_the_token_step_takes_milliseconds_and_a_long_nonce(state: SandboxState) -> None:
+    # Fidelity: a millisecond timestamp was refused, so a client's whole OAuth flow failed.
+    headers = _request_token_step(timestamp=str(int(time.time() * 1000)), nonce="n" * 128)
+    principal = _resolve(state, headers, url="http://127.0.0.1:8765/oauth/request_token")
+    assert principal.kind == "oauth-consumer"
+
+
+def test_a_signed_api_request_in_milliseconds_is_refused_with_a_reason(
+    state: SandboxState,
+) -> None:
     headers = _signed("HMAC-SHA1", timestamp=str(int(time.time() * 1000)))
-    assert _resolve(state, headers).username == "sandbox"
+    with pytest.raises(ApiError) as caught:
+        _resolve(state, headers)
+    assert "milliseconds" in caught.value.headers["X-Sandbox-Reason"]
 
 
 def test_a_nonce_over_64_characters_is_refused(state: SandboxState) -> None:
