@@ -9,9 +9,9 @@ import httpx
 import pytest
 from discogs_spec import load_spec
 
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent import Discogs
 from musicagent.auth import OAuthFlow
-from musicagent.testing import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent.validation import bundled_validator
 from tests.integration.conftest import RecordingTransport
 

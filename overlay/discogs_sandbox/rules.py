@@ -58,8 +58,13 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def body(self) -> dict[str, str]:
+    detail: Any = None
+    """Where a newer Discogs endpoint says which field failed (``detail`` in the body)."""
+
+    def body(self) -> dict[str, Any]:
         """The JSON body Discogs sends with an error."""
+        if self.detail is not None:
+            return {"message": self.message, "detail": self.detail}
         return {"message": self.message}
 
 
@@ -142,14 +147,22 @@ def page_url(
 
 
 def paginate(
-    base_url: str, path: str, query: Sequence[tuple[str, str]], page: Page, total: int
+    base_url: str,
+    path: str,
+    query: Sequence[tuple[str, str]],
+    page: Page,
+    total: int,
+    *,
+    reachable: int | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The ``pagination`` object and ``Link`` header of one page; 422 past the last page."""
-    pages = page_count(total, page.per_page)
+    """The ``pagination`` object and ``Link`` header of one page; 404 past the last page.
+
+    Discogs answers a page past the end with 404, which clients read as "no more items".
+    ``reachable`` is how many entries can be paged to at most (search stops at 10,000).
+    """
+    pages = page_count(total if reachable is None else min(total, reachable), page.per_page)
     if page.number > pages:
-        raise unprocessable(
-            f"Invalid page: {page.number} is out of range; the list has {pages} page(s)."
-        )
+        raise not_found()
     urls: dict[str, str] = {}
     if page.number > 1:
         urls["first"] = page_url(base_url, path, query, 1, page.per_page)
@@ -213,5 +226,9 @@ def parse_int(value: Any, name: str, low: int | None = None, high: int | None = 
     except ValueError:
         raise unprocessable(f"Invalid {name}: expected an integer.") from None
     if (low is not None and number < low) or (high is not None and number > high):
+        if high is None:
+            raise unprocessable(f"Invalid {name}: must be {low} or more.")
+        if low is None:
+            raise unprocessable(f"Invalid {name}: must be {high} or less.")
         raise unprocessable(f"Invalid {name}: must be between {low} and {high}.")
     return number

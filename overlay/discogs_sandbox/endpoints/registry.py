@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from musicagent.testing.config import SandboxConfig
-from musicagent.testing.credentials import Principal
-from musicagent.testing.people import UserSeed
-from musicagent.testing.rules import (
+from discogs_sandbox.config import SandboxConfig
+from discogs_sandbox.credentials import Principal
+from discogs_sandbox.people import UserSeed
+from discogs_sandbox.rules import (
     MESSAGES,
     Page,
     forbidden,
@@ -25,9 +25,10 @@ from musicagent.testing.rules import (
     unauthorized,
     unprocessable,
 )
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.spec_core import OperationRules
+from discogs_sandbox.state import SandboxState
 
-__all__ = ["HANDLERS", "Call", "Handler", "Reply", "handles"]
+__all__ = ["HANDLERS", "Call", "Handler", "Reply", "dataset_reply", "handles"]
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Call:
     base_url: str
     state: SandboxState
     config: SandboxConfig
+    rules: OperationRules | None = None
+    """What the spec says about the operation (checks already applied by the core)."""
 
     @property
     def query(self) -> dict[str, str]:
@@ -102,7 +105,11 @@ class Call:
 
     def fields(self) -> dict[str, Any]:
         """Parameters from the query string and the body (JSON object or form)."""
-        values: dict[str, Any] = dict(self.query_items)
+        return {**dict(self.query_items), **self.body_fields()}
+
+    def body_fields(self) -> dict[str, Any]:
+        """Parameters from the body alone (JSON object or form)."""
+        values: dict[str, Any] = {}
         text = self.body.decode("utf-8", "replace").strip()
         if not text:
             return values
@@ -123,10 +130,23 @@ class Call:
         """The requested page (422 for a bad page or per_page)."""
         return parse_page(self.query)
 
-    def paged(self, key: str, total: int, items: Callable[[int, int], list[Any]]) -> Reply:
-        """One page of a list: ``items(start, stop)`` gives the entries of the page."""
+    def paged(
+        self,
+        key: str,
+        total: int,
+        items: Callable[[int, int], list[Any]],
+        *,
+        reachable: int | None = None,
+    ) -> Reply:
+        """One page of a list: ``items(start, stop)`` gives the entries of the page.
+
+        ``reachable`` caps how many entries can be paged to (search's 10,000), while
+        ``items`` in the pagination still reports ``total``.
+        """
         page = self.page()
-        pagination, link = paginate(self.base_url, self.path, self.query_items, page, total)
+        pagination, link = paginate(
+            self.base_url, self.path, self.query_items, page, total, reachable=reachable
+        )
         headers = {"Link": link} if link else {}
         return Reply(200, {"pagination": pagination, key: items(page.start, page.stop)}, headers)
 
@@ -147,6 +167,21 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
         return function
 
     return register
+
+
+def dataset_reply(call: Call, body: Any) -> Reply:
+    """The generic answer of an operation no handler owns: the body the core made for it.
+
+    A paginated body (the operation's success schema has ``pagination``) is paged like any
+    list, so its ``page``/``per_page`` and ``Link`` header follow the rules of every list.
+    """
+    rules = call.rules
+    status = rules.success_status if rules is not None else 200
+    key = rules.items_key if rules is not None else None
+    if key and isinstance(body, dict) and isinstance(body.get(key), list):
+        entries: list[Any] = body[key]
+        return call.paged(key, len(entries), lambda a, b: entries[a:b])
+    return Reply(status, body)
 
 
 def no_content() -> Reply:

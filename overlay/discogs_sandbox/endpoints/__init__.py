@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musicagent.testing.endpoints import (  # noqa: F401  (each module registers its handlers)
+from discogs_sandbox.endpoints import (  # noqa: F401  (each module registers its handlers)
     collection,
     database,
     inventory,
@@ -11,6 +11,6 @@ from musicagent.testing.endpoints import (  # noqa: F401  (each module registers
     users,
     wantlist,
 )
-from musicagent.testing.endpoints.registry import HANDLERS, Call, Handler, Reply, handles
+from discogs_sandbox.endpoints.registry import HANDLERS, Call, Handler, Reply, handles
 
 __all__ = ["HANDLERS", "Call", "Handler", "Reply", "handles"]

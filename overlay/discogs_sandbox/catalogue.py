@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from musicagent.testing.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, mix, pick, rng, unit
+from discogs_sandbox.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, mix, pick, rng, unit
 
 RELEASE_COUNT = 20_000_000
 ARTIST_BLOCK = 25
@@ -185,8 +185,9 @@ class Catalogue:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        # Bounded: a 100,000-item crawl touches each release once; the cache only helps repeats.
-        self.release_core = lru_cache(maxsize=20_000)(self._release_core)
+        # Bounded: a 100,000-item crawl touches each release once; the cache only helps
+        # repeats, and holds the whole searchable part of the catalogue.
+        self.release_core = lru_cache(maxsize=40_000)(self._release_core)
         self.artist_name = lru_cache(maxsize=20_000)(self._artist_name)  # type: ignore[method-assign]
         self.label_name = lru_cache(maxsize=20_000)(self._label_name)  # type: ignore[method-assign]
 
@@ -350,7 +351,7 @@ class Catalogue:
         quality = r.choice(_QUALITIES)
         contributors = [
             {"username": name, "resource_url": f"{API_ROOT}/users/{name}"}
-            for name in r.sample(("memory", "vargind", "hog", "ørjan", "_80_", "jan_marian"), 2)
+            for name in self.contributors(release_id)
         ]
         body: dict[str, Any] = {
             "id": core.id,
@@ -402,9 +403,7 @@ class Catalogue:
             "genres": list(core.genres),
             "styles": list(core.styles),
             "tracklist": self.tracklist(release_id, core),
-            "extraartists": [
-                self.credit(1 + (release_id * 31) % ARTIST_COUNT, role=r.choice(_ROLES))
-            ],
+            "extraartists": [self.credit(self.extra_artist(release_id), role=r.choice(_ROLES))],
             "images": (
                 [image("release", core.id, n, signed=signed) for n in (1, 2)]
                 if core.has_image
@@ -440,6 +439,16 @@ class Catalogue:
             ]
         return body
 
+    def contributors(self, release_id: int) -> list[str]:
+        """Usernames of who submitted (the first) and edited a release."""
+        names = ("memory", "vargind", "hog", "ørjan", "_80_", "jan_marian")
+        return rng(self.seed, "contributors", release_id).sample(names, 2)
+
+    @staticmethod
+    def extra_artist(release_id: int) -> int:
+        """The artist credited besides the main one (``extraartists``)."""
+        return 1 + (release_id * 31) % ARTIST_COUNT
+
     def tracklist(self, release_id: int, core: ReleaseCore) -> list[dict[str, Any]]:
         """A tracklist; some have a heading and an index track with sub-tracks."""
         r = rng(self.seed, "tracks", release_id)
@@ -470,6 +479,12 @@ class Catalogue:
             if r.random() < 0.1:
                 track["extraartists"] = [self.credit(core.artist_id + 1, role="Remix")]
             tracks.append(track)
+        # A split or compilation credits its artists per track.
+        if unit(self.seed, "track-artists", release_id) < 0.3:
+            for number, track in enumerate(tracks):
+                if track["type_"] != "heading":
+                    guest = 1 + (core.artist_id + number) % ARTIST_COUNT
+                    track["artists"] = [self.credit(guest if number % 2 else core.artist_id)]
         return tracks
 
     # --- masters ------------------------------------------------------------------------------
@@ -571,7 +586,38 @@ class Catalogue:
                 for member in (artist_id + 1, artist_id + 2)
                 if self.artist_exists(member)
             ]
+        links = rng(self.seed, "artist-links", artist_id)
+        body["aliases"] = [
+            self._artist_ref(other)
+            for other in (artist_id + 7, artist_id + 11)[: links.randint(1, 2)]
+            if self.artist_exists(other)
+        ]
+        if "members" not in body and links.random() < 0.5:
+            body["groups"] = [
+                {**self._artist_ref(group), "active": links.random() < 0.7}
+                for group in (artist_id - 1, artist_id - 2)
+                if self.artist_exists(group)
+            ]
         return body
+
+    def _artist_ref(self, artist_id: int) -> dict[str, Any]:
+        return {
+            "id": artist_id,
+            "name": self.artist_name(artist_id),
+            "resource_url": f"{API_ROOT}/artists/{artist_id}",
+        }
+
+    def extra_credit_releases(self, artist_id: int, limit: int = 3) -> list[int]:
+        """Releases crediting an artist besides its own (``extraartists``), the first few."""
+        inverse = pow(31, -1, ARTIST_COUNT)
+        first = ((artist_id - 1) * inverse) % ARTIST_COUNT or ARTIST_COUNT
+        found = []
+        for release_id in range(first, RELEASE_COUNT + 1, ARTIST_COUNT):
+            if self.extra_artist(release_id) == artist_id:
+                found.append(release_id)
+            if len(found) == limit:
+                break
+        return found
 
     def artist_release_entries(self, artist_id: int, *, signed: bool) -> list[dict[str, Any]]:
         """Entries of ``GET /artists/{id}/releases`` (releases, and masters they belong to)."""
@@ -613,6 +659,26 @@ class Catalogue:
                         "stats": stats,
                     }
                 )
+        for release_id in self.extra_credit_releases(artist_id):
+            core = self.release_core(release_id)
+            credit = self.release(release_id, signed=signed)["extraartists"][0]
+            have, want, _, _ = self.community(release_id)
+            entries.append(
+                {
+                    "id": release_id,
+                    "type": "release",
+                    "status": "Accepted",
+                    "format": core.format_text,
+                    "label": core.label_name,
+                    "title": core.title,
+                    "artist": core.artist_name,
+                    "role": credit["role"],
+                    "year": core.year,
+                    "thumb": self.thumb(core, signed=signed),
+                    "resource_url": f"{API_ROOT}/releases/{release_id}",
+                    "stats": {"community": {"in_wantlist": want, "in_collection": have}},
+                }
+            )
         return entries
 
     @staticmethod
@@ -675,90 +741,6 @@ class Catalogue:
                 }
             )
         return entries
-
-    # --- search ---------------------------------------------------------------------------------
-
-    def search_total(self, query: str, kind: str | None) -> int:
-        """How many results a search has (stable for the same query and type)."""
-        return 20 + mix(self.seed, "search-size", query, kind or "") % 380
-
-    def search_result(
-        self, query: str, kind: str | None, index: int, *, signed: bool
-    ) -> dict[str, Any]:
-        """Result number ``index`` of a search."""
-        kinds = ("release", "release", "master", "artist", "label", "release")
-        result_kind = kind or kinds[index % len(kinds)]
-        base = 1 + mix(self.seed, "search", query, index) % (MASTER_COUNT - 1)
-        if result_kind == "artist":
-            artist_id = 1 + base % ARTIST_COUNT
-            return {
-                "id": artist_id,
-                "type": "artist",
-                "title": self.artist_name(artist_id),
-                "thumb": f"{IMAGE_ROOT}/artist-{artist_id}-1-150.jpg" if signed else "",
-                "cover_image": f"{IMAGE_ROOT}/artist-{artist_id}-1.jpg" if signed else "",
-                "uri": f"/artist/{artist_id}",
-                "resource_url": f"{API_ROOT}/artists/{artist_id}",
-                "master_id": None,
-                "master_url": None,
-            }
-        if result_kind == "label":
-            label_id = 1 + base % LABEL_COUNT
-            return {
-                "id": label_id,
-                "type": "label",
-                "title": self.label_name(label_id),
-                "thumb": None if index % 7 == 0 else "",
-                "cover_image": "",
-                "uri": f"/label/{label_id}",
-                "resource_url": f"{API_ROOT}/labels/{label_id}",
-            }
-        release_id = base * MASTER_BLOCK
-        core = self.release_core(release_id)
-        have, want, _, _ = self.community(release_id)
-        result: dict[str, Any] = {
-            "style": list(core.styles),
-            "thumb": self.thumb(core, signed=signed),
-            "cover_image": self.thumb(core, signed=signed).replace("-150.jpg", ".jpg"),
-            "format": [core.format_name, *core.descriptions],
-            "country": core.country,
-            "barcode": [f"50{release_id:011d}"],
-            "community": {"want": want, "have": have},
-            "label": [core.label_name],
-            "catno": core.catno,
-            "year": str(core.year) if core.year else "",
-            "genre": list(core.genres),
-            "title": f"{core.artist_name} - {query.title() or core.title}",
-            "type": result_kind,
-        }
-        if result_kind == "master":
-            master_id = core.master_id or base
-            result.update(
-                id=master_id,
-                uri=f"/master/{master_id}",
-                resource_url=f"{API_ROOT}/masters/{master_id}",
-                master_id=master_id,
-                master_url=f"{API_ROOT}/masters/{master_id}",
-            )
-        else:
-            result.update(
-                id=release_id,
-                uri=f"/release/{release_id}",
-                resource_url=f"{API_ROOT}/releases/{release_id}",
-                master_id=core.master_id,
-                master_url=f"{API_ROOT}/masters/{core.master_id}" if core.master_id else None,
-                format_quantity=int(core.qty),
-                formats=[
-                    {
-                        "name": core.format_name,
-                        "qty": core.qty,
-                        "descriptions": list(core.descriptions),
-                    }
-                ],
-            )
-            if signed:
-                result["user_data"] = {"in_wantlist": False, "in_collection": False}
-        return result
 
     # --- marketplace figures ---------------------------------------------------------------------
 

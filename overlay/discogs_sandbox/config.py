@@ -55,6 +55,10 @@ OTHER_USERNAMES = ("vinyl.collector", "crate_digger", "record-shop")
 """
 
 
+RATE_LIMIT_SCOPES = ("address", "credential")
+"""What one rate-limit window can count: the source address (as Discogs) or the credential."""
+
+
 def token_for(username: str) -> str:
     """The personal token of a dataset user (``sandbox-token``, ``crate_digger-token`` …)."""
     return f"{username}-token"
@@ -198,8 +202,13 @@ class SandboxConfig:
             so clients that follow ``resource_url`` stay on it.
         self_check: validate every JSON body served against the bundled spec and count
             mismatches in ``stats()["invalid_bodies"]`` (slower; meant for tests).
-        export_delay: seconds an inventory export stays ``in progress`` before it can be
-            downloaded.
+        export_delay: seconds an inventory export or upload takes (default 2): it is
+            ``pending`` for the first third of that time, ``processing`` for the rest, then
+            ``success`` (or ``failure`` for an upload none of whose rows could be applied);
+            0 finishes every job at once.
+        rate_limit_scope: what one rate-limit window counts: ``address`` (Discogs: every
+            request from a source address, whatever credential it carries) or ``credential``
+            (one window per credential, for tests that need separate budgets).
     """
 
     host: str = "127.0.0.1"
@@ -217,9 +226,15 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     rewrite_urls: bool = True
     self_check: bool = False
-    export_delay: float = 0.0
+    export_delay: float = 2.0
+    rate_limit_scope: str = "address"
 
     def __post_init__(self) -> None:
+        if self.rate_limit_scope not in RATE_LIMIT_SCOPES:
+            raise ValueError(
+                f"rate_limit_scope must be one of {', '.join(RATE_LIMIT_SCOPES)}, "
+                f"got {self.rate_limit_scope!r}"
+            )
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port!r}")
         for name in ("collection_size", "inventory_size", "order_count", "list_count"):

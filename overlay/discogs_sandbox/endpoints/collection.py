@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.people import CURRENCY_SYMBOLS, FIELDS, UserSeed
-from musicagent.testing.rules import (
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.people import CURRENCY_SYMBOLS, FIELDS, UserSeed
+from discogs_sandbox.rules import (
     ApiError,
-    check_choice,
     forbidden,
     not_found,
     parse_int,
     unprocessable,
 )
-from musicagent.testing.seeding import API_ROOT
-from musicagent.testing.state import StateError
+from discogs_sandbox.seeding import API_ROOT
+from discogs_sandbox.state import StateError
 
 _FIELDS = {f.id: f for f in FIELDS}
-_SORTS = ("label", "artist", "title", "catno", "format", "rating", "year", "added")
 
 
 def _readable(call: Call, user: UserSeed, folder_id: int = 0) -> bool:
@@ -156,8 +154,9 @@ def get_collection_items_by_folder(call: Call) -> Reply:
     user = call.user_param()
     folder_id = _folder_id(call, user)
     owner = _readable(call, user, folder_id)
-    sort = check_choice(call.query, "sort", _SORTS)
-    order = check_choice(call.query, "sort_order", ("asc", "desc"))
+    # The core has checked sort and sort_order against the spec's enums.
+    sort = call.query.get("sort") or None
+    order = call.query.get("sort_order") or None
     view = call.state.collection_view(user, folder_id, sort, order)
     return call.paged(
         "releases",
@@ -208,7 +207,12 @@ def edit_collection_instance(call: Call) -> Reply:
     rating = parse_int(fields["rating"], "rating", 0, 5) if "rating" in fields else None
     folder_id = None
     if "folder_id" in fields:
-        folder_id = parse_int(fields["folder_id"], "folder_id", 1)
+        folder_id = parse_int(fields["folder_id"], "folder_id")
+        if folder_id == 0:
+            raise unprocessable(
+                "Invalid folder_id: a release cannot be moved to folder 0 (All); "
+                "choose a folder of your own (1 is Uncategorized)."
+            )
         if call.state.folder_name(user, folder_id) is None:
             raise unprocessable(f"Invalid folder_id: the user has no folder {folder_id}.")
     if rating is None and folder_id is None:
@@ -244,9 +248,12 @@ def edit_collection_instance_field(call: Call) -> Reply:
     field = _FIELDS.get(call.int_param("field_id"))
     if field is None:
         raise not_found()
-    fields = call.fields()
+    # Discogs reads the value from the body only; ?value=… in the query is not looked at.
+    fields = call.body_fields()
     if "value" not in fields:
-        raise unprocessable("Missing value.")
+        error = unprocessable("Missing value: send it in the request body.")
+        error.detail = [{"loc": ["body", "value"], "msg": "field required"}]
+        raise error
     value = str(fields["value"])
     if field.type == "dropdown" and value not in field.options:
         raise unprocessable(f"Invalid value: expected one of {', '.join(field.options)}.")

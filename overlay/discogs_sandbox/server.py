@@ -2,7 +2,7 @@
 
 ::
 
-    from musicagent.testing import Sandbox
+    from discogs_sandbox import Sandbox
 
     with Sandbox(collection_size=1000, p5xx=0.1) as sandbox:
         client = sandbox.client()
@@ -22,9 +22,9 @@ from typing import Any, Self
 
 import uvicorn
 
-from musicagent.testing.app import SandboxApp, credentials_summary
-from musicagent.testing.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.app import SandboxApp, credentials_summary
+from discogs_sandbox.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
+from discogs_sandbox.state import SandboxState
 
 __all__ = ["Sandbox"]
 

@@ -1,7 +1,7 @@
 """pytest plugin: the ``discogs_sandbox`` fixture, a running Discogs sandbox per test.
 
 Enabled through the ``pytest11`` entry point of musicagent (or ``-p
-musicagent.testing.pytest_plugin``). One server is shared by the whole session and reset before
+discogs_sandbox.pytest_plugin``). One server is shared by the whole session and reset before
 each test (generated data back, counters at zero, faults off); a test marked
 ``@pytest.mark.discogs_sandbox(collection_size=10, rate_limit=5, rate_window=1, p5xx=0.2)``
 gets a server of its own with those options::
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from musicagent.testing.server import Sandbox
+    from discogs_sandbox.server import Sandbox
 
 MARKER = "discogs_sandbox"
 
@@ -40,9 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _sandbox_class() -> type[Sandbox]:
     try:
-        from musicagent.testing.server import Sandbox
+        from discogs_sandbox.server import Sandbox
     except ModuleNotFoundError as exc:
-        from musicagent.testing import INSTALL_HINT
+        from discogs_sandbox import INSTALL_HINT
 
         pytest.skip(f"{INSTALL_HINT} ({exc.name} is missing)")
     return Sandbox

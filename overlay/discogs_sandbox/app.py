@@ -5,13 +5,21 @@ the request to the handler registered for its operationId. Around them
 :class:`SandboxApp` applies what Discogs does to every request, in this order:
 
 1. ``/__sandbox/…`` control endpoints and the ``/oauth/authorize`` page bypass everything;
+   ``OPTIONS`` is a CORS preflight answered at once; a trailing slash is the same path;
 2. a request without ``User-Agent`` gets an empty 200 (Discogs "returns an empty response");
 3. credentials are checked (a bad one ends in a 401 after rate limiting, like any request);
-4. the moving-window rate limit (429 ``You are making requests too quickly.``);
+4. the moving-window rate limit per source address (429 ``You are making requests too
+   quickly.``), shared by every credential sent from it;
 5. injected faults: 429 bursts, latency, stalls, 5xx answers;
-6. the operation runs; its body may then be cut short or its connection reset.
+6. the generic core (:mod:`discogs_sandbox.spec_core`) checks the caller against the
+   operation's ``security`` and the parameters and body against their schemas, then a
+   hand-written handler runs where state changes or a rule needs logic, and otherwise the
+   spec's example or a body built from its schema answers; its body may then be cut short or
+   its connection reset. ``HEAD`` is ``GET`` without the body; ``?callback=`` wraps the answer
+   as JSONP.
 
-Every answer carries ``X-Discogs-Ratelimit``, ``-Used`` and ``-Remaining``.
+Every answer carries ``X-Discogs-Ratelimit``, ``-Used`` and ``-Remaining`` and
+``Access-Control-Allow-Origin: *``.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from musicagent.testing.config import (
+from discogs_sandbox.catalogue import ARTIST_COUNT, LABEL_COUNT, RELEASE_COUNT
+from discogs_sandbox.config import (
     OTHER_USERNAMES,
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_NAME,
@@ -47,15 +56,18 @@ from musicagent.testing.config import (
     SandboxConfig,
     token_for,
 )
-from musicagent.testing.credentials import Principal, resolve_principal
-from musicagent.testing.endpoints import HANDLERS, Call, Reply
-from musicagent.testing.faults import FaultInjector, FaultPlan
-from musicagent.testing.rules import MESSAGES, ApiError
-from musicagent.testing.seeding import API_ROOT
-from musicagent.testing.state import SandboxState
-from musicagent.testing.stats import SandboxStats
-from musicagent.testing.throttle import Budget, RequestThrottle
-from musicagent.validation import UnknownOperationError, UnknownStatusError, bundled_validator
+from discogs_sandbox.credentials import Principal, resolve_principal
+from discogs_sandbox.endpoints import HANDLERS, Call, Reply
+from discogs_sandbox.endpoints.inventory import settle_uploads
+from discogs_sandbox.endpoints.registry import dataset_reply
+from discogs_sandbox.faults import FaultInjector, FaultPlan
+from discogs_sandbox.rules import MESSAGES, ApiError
+from discogs_sandbox.seeding import API_ROOT
+from discogs_sandbox.spec_core import SpecCore
+from discogs_sandbox.state import SandboxState
+from discogs_sandbox.stats import SandboxStats
+from discogs_sandbox.throttle import Budget, RequestThrottle
+from musicagent.validation import UnknownOperationError, UnknownStatusError
 
 __all__ = ["SandboxApp", "spec_routes"]
 
@@ -71,18 +83,34 @@ _SERVER_ERRORS = {
     502: "Bad Gateway: the upstream server did not answer.",
     503: "Service Unavailable: please try again later.",
 }
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": (
+        "Link, Location, X-Discogs-Ratelimit, X-Discogs-Ratelimit-Used, "
+        "X-Discogs-Ratelimit-Remaining"
+    ),
+}
+_PREFLIGHT = {
+    **_CORS,
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, User-Agent, If-Modified-Since",
+    "Access-Control-Max-Age": "86400",
+}
+_ALIASES = {("POST", "/oauth/request_token"): "GET"}
+"""Requests Discogs answers as another method of the same path (the spec lists only GET)."""
+_CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 _MARKUP = re.compile(r"\[(/?)([biu])\]")
 _LINK_MARKUP = re.compile(r"\[([alr])=([^\]\"\\]*)\]")
 
 
-def spec_routes() -> list[tuple[str, dict[str, str]]]:
+def spec_routes(spec: dict[str, Any] | None = None) -> list[tuple[str, dict[str, str]]]:
     """(path template, {HTTP method: operationId}) for every path of the spec.
 
     Sorted with the most literal paths first, so ``/inventory/upload/add`` is tried before
     ``/inventory/upload/{id}``.
     """
     routes = []
-    for template, item in load_spec()["paths"].items():
+    for template, item in (spec or load_spec())["paths"].items():
         methods = {m.upper(): item[m]["operationId"] for m in _METHODS if m in item}
         routes.append((template, methods))
     routes.sort(key=lambda r: -len(re.sub(r"\{[^}]+\}", "", r[0])))
@@ -120,8 +148,12 @@ class Captured:
 class SandboxApp:
     """The whole sandbox as one ASGI app; ``state``, ``stats``, ``faults`` are live objects."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, spec: dict[str, Any] | None = None
+    ) -> None:
         self.config = config or SandboxConfig()
+        self.core = SpecCore(spec or load_spec())
+        """The compiled spec every request is routed, checked and answered by."""
         self.state = SandboxState(self.config)
         self.stats = SandboxStats()
         self.throttle = RequestThrottle(
@@ -138,7 +170,7 @@ class SandboxApp:
         self.api = Starlette(
             routes=[
                 Route(template, self._endpoint(methods), methods=list(methods))
-                for template, methods in spec_routes()
+                for template, methods in spec_routes(dict(self.core.spec))
             ],
             exception_handlers={HTTPException: self._http_exception},
         )
@@ -168,6 +200,18 @@ class SandboxApp:
         )
         self.set_faults(self.config.faults)
 
+    def _operation_id(self, method: str, path: str) -> str | None:
+        try:
+            return self.core.match(method, path)[0].operation_id
+        except UnknownOperationError:
+            return None
+
+    def _rate_key(self, principal: Principal) -> str:
+        """What one rate-limit window counts: the source address, as Discogs documents."""
+        if self.config.rate_limit_scope == "credential":
+            return principal.rate_key
+        return f"ip:{principal.client}"
+
     def stats_snapshot(self) -> dict[str, Any]:
         """Counters plus the rate limit and faults in force."""
         snapshot = self.stats.snapshot()
@@ -190,6 +234,14 @@ class SandboxApp:
         if path.startswith("/__sandbox"):
             await self._control(scope, receive, send)
             return
+        if len(path) > 1 and path.endswith("/"):
+            # Discogs answers /releases/1/ as /releases/1: no redirect, one request counted.
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+            path = scope["path"]
+        if scope["method"] == "OPTIONS":
+            await _read_body(receive)
+            await _send_plain(send, 204, b"", _PREFLIGHT, None)
+            return
         body = await _read_body(receive)
         headers = _headers(scope)
         base_url = f"{scope.get('scheme', 'http')}://{headers.get('host') or _server(scope)}"
@@ -203,10 +255,20 @@ class SandboxApp:
     ) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
+        signed_method = method  # what an OAuth signature was made over
+        head = method == "HEAD"
+        if head:
+            # HEAD is GET without the body, as HTTP says; the route and checks are GET's.
+            scope = {**scope, "method": "GET"}
+            method = "GET"
         query_string = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         client = (scope.get("client") or ("unknown", 0))[0]
-        operation_id = _operation_id(method, path)
+        routed = _ALIASES.get((method, path))
+        if routed is not None:
+            scope = {**scope, "method": routed}
+            method = routed
+        operation_id = self._operation_id(method, path)
         if not headers.get("user-agent", "").strip():
             # Discogs' FAQ: no User-Agent, empty response. Nothing is counted against the limit.
             self.stats.empty_user_agent()
@@ -218,7 +280,7 @@ class SandboxApp:
         try:
             principal = resolve_principal(
                 self.state,
-                method=method,
+                method=signed_method,
                 url=url,
                 headers=headers,
                 query=query,
@@ -227,10 +289,17 @@ class SandboxApp:
             )
         except ApiError as exc:
             principal, auth_error = Principal("anonymous", client=client), exc
-        budget = self.throttle.hit(principal.rate_key, principal.authenticated)
+        budget = self.throttle.hit(self._rate_key(principal), principal.authenticated)
+        send = _decorating(send, head=head, callback=query.get("callback"))
         if not budget.allowed:
             self.stats.rate_limited()
             await self._too_many(send, operation_id, budget)
+            return
+        if path == "/" and method == "GET":
+            self.stats.request(None, 200)
+            await _send_plain(
+                send, 200, json.dumps(_about()).encode(), budget.headers(), "application/json"
+            )
             return
         plan = self.injector.plan(
             method, path + (f"?{query_string}" if query_string else ""), principal.rate_key
@@ -276,21 +345,43 @@ class SandboxApp:
             try:
                 if info.auth_error is not None:
                     raise info.auth_error
+                rules = self.core.operations[operation_id]
+                path_params = {k: str(v) for k, v in request.path_params.items()}
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                principal = info.principal
+                self.core.authorize(
+                    rules,
+                    authenticated=principal.authenticated,
+                    username=principal.username,
+                    path_params=path_params,
+                    user_exists=lambda name: self.state.user(name) is not None,
+                )
+                query_items = self.core.parameters(
+                    rules, path_params, request.query_params.multi_items(), headers
+                )
+                self.core.check_body(rules, headers.get("content-type", ""), info.body)
                 call = Call(
                     operation_id=operation_id,
                     method=request.method,
                     path=request.url.path,
-                    path_params={k: str(v) for k, v in request.path_params.items()},
-                    query_items=request.query_params.multi_items(),
-                    headers={k.lower(): v for k, v in request.headers.items()},
+                    path_params=path_params,
+                    query_items=query_items,
+                    headers=headers,
                     body=info.body,
                     principal=info.principal,
                     base_url=info.base_url,
                     state=self.state,
                     config=self.config,
+                    rules=rules,
                 )
+                handler = HANDLERS.get(operation_id)
                 with self.state.lock:
-                    reply = HANDLERS[operation_id](call)
+                    settle_uploads(self.state)
+                    reply = (
+                        handler(call)
+                        if handler is not None
+                        else dataset_reply(call, self.core.fallback_body(rules))
+                    )
             except ApiError as exc:
                 reply = Reply(exc.status, exc.body(), exc.headers)
             return self._render(reply, info.base_url)
@@ -427,7 +518,7 @@ class SandboxApp:
         elif content and status not in (304,):
             return  # CSV, form-encoded OAuth answers: not JSON bodies
         try:
-            _, problems = bundled_validator().validate_response(method, path, status, body)
+            _, problems = self.core.validator.validate_response(method, path, status, body)
         except (UnknownOperationError, UnknownStatusError) as exc:
             self.stats.invalid_body(method, path, status, str(exc))
             return
@@ -533,11 +624,70 @@ def _positive(payload: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _operation_id(method: str, path: str) -> str | None:
+def _about() -> dict[str, Any]:
+    """``GET /``: the API's greeting, which clients' ``about()`` calls read."""
+    return {
+        "hello": "Welcome to the Discogs API.",
+        "api_version": "v2",
+        "documentation_url": "https://www.discogs.com/developers/",
+        "statistics": {"releases": RELEASE_COUNT, "artists": ARTIST_COUNT, "labels": LABEL_COUNT},
+    }
+
+
+def _decorating(send: Send, *, head: bool, callback: str | None) -> Send:
+    """``send`` that adds the CORS headers, drops a HEAD answer's body and applies JSONP."""
+    jsonp = callback is not None and _CALLBACK.match(callback) is not None
+    started: dict[str, Any] = {}
+
+    async def decorated(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+            headers += [(k.lower().encode(), v.encode()) for k, v in _CORS.items()]
+            message = {**message, "headers": headers}
+            if jsonp:
+                started.update(message)  # held until the body is known
+                return
+        elif message["type"] == "http.response.body" and jsonp:
+            started.setdefault("body", bytearray()).extend(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await _send_jsonp(send, started, str(callback), head)
+            return
+        if head and message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    # Fault injection reaches the connection through the server's own ``send`` method.
+    setattr(decorated, "__self__", getattr(send, "__self__", None))  # noqa: B010
+    return decorated
+
+
+async def _send_jsonp(send: Send, started: dict[str, Any], callback: str, head: bool) -> None:
+    """The documented JSONP shape: 200, ``text/javascript``, ``callback({meta, data})``."""
+    raw_headers: list[tuple[bytes, bytes]] = started.get("headers", [])
+    content = bytes(started.get("body", b""))
+    meta: dict[str, Any] = {"status": started.get("status", 200)}
+    for name, value in raw_headers:
+        lowered = name.decode("latin-1").lower()
+        if lowered.startswith("x-discogs-ratelimit") or lowered in ("link", "location"):
+            meta[name.decode("latin-1")] = value.decode("latin-1")
     try:
-        return bundled_validator().match(method, path).operation_id
-    except UnknownOperationError:
-        return None
+        data: Any = json.loads(content) if content else None
+    except ValueError:
+        data = content.decode("utf-8", "replace")
+    text = f"{callback}({json.dumps({'meta': meta, 'data': data}, ensure_ascii=False)})"
+    payload = text.encode("utf-8")
+    headers = [
+        (k, v)
+        for k, v in raw_headers
+        if k.lower() not in (b"content-type", b"content-length", b"location")
+    ]
+    headers += [
+        (b"content-type", b"text/javascript; charset=utf-8"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
 
 
 def _headers(scope: Scope) -> dict[str, str]:

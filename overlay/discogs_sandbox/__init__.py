@@ -2,7 +2,7 @@
 
 ::
 
-    from musicagent.testing import Sandbox
+    from discogs_sandbox import Sandbox
 
     with Sandbox() as sandbox:                       # a free port on 127.0.0.1
         client = sandbox.client()                    # token "sandbox-token", sandbox's URL
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from musicagent.testing.config import (
+from discogs_sandbox.config import (
     OTHER_USERNAMES,
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
@@ -33,8 +33,8 @@ from musicagent.testing.config import (
 )
 
 if TYPE_CHECKING:
-    from musicagent.testing.app import SandboxApp
-    from musicagent.testing.server import Sandbox
+    from discogs_sandbox.app import SandboxApp
+    from discogs_sandbox.server import Sandbox
 
 INSTALL_HINT = "the Discogs sandbox needs starlette and uvicorn: pip install 'musicagent[sandbox]'"
 """What to tell someone whose environment lacks the ``sandbox`` extra."""
@@ -61,7 +61,7 @@ def __getattr__(name: str) -> Any:
     # the settings above stay usable, and say how to install what is missing.
     if name in ("Sandbox", "SandboxApp"):
         try:
-            from musicagent.testing import app, server
+            from discogs_sandbox import app, server
         except ModuleNotFoundError as exc:
             if exc.name in ("starlette", "uvicorn"):
                 raise ModuleNotFoundError(INSTALL_HINT, name=exc.name) from exc

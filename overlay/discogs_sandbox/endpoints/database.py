@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
 from typing import Any
 
 from discogs_spec import load_example
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.rules import (
-    check_choice,
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.rules import (
     not_found,
     parse_int,
-    unauthorized,
     unprocessable,
 )
-from musicagent.testing.seeding import mix
+from discogs_sandbox.search import REACHABLE_RESULTS
+from discogs_sandbox.seeding import mix
+from discogs_sandbox.spec_core import spec_enum
 
-CURRENCIES = ("USD", "GBP", "EUR", "CAD", "AUD", "JPY", "CHF", "MXN", "BRL", "NZD", "SEK", "ZAR")
+CURRENCIES = spec_enum("CurrencyCode")
 # Rough rates from USD, only so marketplace figures change with the currency asked for.
 USD_RATES = {
     "USD": 1.0,
@@ -41,8 +43,8 @@ EXAMPLE_LABEL = 1
 
 
 def currency_of(call: Call, name: str = "curr_abbr") -> str:
-    """The currency asked for, else the caller's own, else USD (422 for an unknown code)."""
-    chosen = check_choice(call.query, name, CURRENCIES)
+    """The currency asked for (checked by the core), else the caller's own, else USD."""
+    chosen = call.query.get(name)
     if chosen:
         return chosen
     user = call.state.user(call.principal.username or "")
@@ -54,6 +56,20 @@ def convert(value: float | None, currency: str) -> float | None:
     if value is None:
         return None
     return round(value * USD_RATES[currency], 0 if currency == "JPY" else 2)
+
+
+_IMAGE_FIELDS = ("uri", "resource_url", "uri150")
+
+
+def example_body(name: str, *, signed: bool) -> Any:
+    """A documentation example; without a credential its image URLs are "" as on Discogs."""
+    body = load_example(name)
+    if not signed:
+        for image in body.get("images") or ():
+            image.update(dict.fromkeys(_IMAGE_FIELDS, ""))
+        if "thumb" in body:
+            body["thumb"] = ""
+    return body
 
 
 def release_id_of(call: Call) -> int:
@@ -70,7 +86,7 @@ def get_release(call: Call) -> Reply:
     release_id = release_id_of(call)
     currency = currency_of(call)
     if release_id == EXAMPLE_RELEASE:
-        return Reply(200, load_example("releases_get_200.json"))
+        return Reply(200, example_body("releases_get_200.json", signed=call.signed))
     body = call.state.catalogue.release(release_id, signed=call.signed)
     body["lowest_price"] = convert(body["lowest_price"], currency)
     return Reply(200, body)
@@ -150,18 +166,16 @@ def get_master(call: Call) -> Reply:
     """GET /masters/{master_id}."""
     master_id = _master_id(call)
     if master_id == EXAMPLE_MASTER:
-        return Reply(200, load_example("masters_get_200.json"))
+        return Reply(200, example_body("masters_get_200.json", signed=call.signed))
     return Reply(200, call.state.catalogue.master(master_id, signed=call.signed))
-
-
-_VERSION_SORTS = ("released", "title", "format", "label", "catno", "country")
 
 
 def _sorted(
     entries: list[dict[str, Any]], call: Call, keys: dict[str, str]
 ) -> list[dict[str, Any]]:
-    sort = check_choice(call.query, "sort", keys)
-    order = check_choice(call.query, "sort_order", ("asc", "desc"))
+    # The core has checked sort and sort_order against the spec's enums.
+    sort = call.query.get("sort") or None
+    order = call.query.get("sort_order") or None
     if sort is None and order is None:
         return entries
     field = keys[sort or next(iter(keys))]
@@ -184,18 +198,52 @@ def get_master_versions(call: Call) -> Reply:
             catalogue.master_version(r, signed=call.signed, user=call.signed)
             for r in catalogue.master_version_ids(master_id)
         ]
-    query = call.query
-    for name, field in (
-        ("format", "format"),
-        ("label", "label"),
-        ("released", "released"),
-        ("country", "country"),
-    ):
-        wanted = query.get(name)
-        if wanted:
-            entries = [e for e in entries if wanted.casefold() in str(e.get(field, "")).casefold()]
-    entries = _sorted(entries, call, {key: key for key in _VERSION_SORTS})
-    return call.paged("versions", len(entries), lambda a, b: entries[a:b])
+    applied = {name: call.query[name] for name in _VERSION_FACETS if call.query.get(name)}
+    facets = _facets(entries)
+    for name, wanted in applied.items():
+        entries = [e for e in entries if wanted.casefold() in _facet_value(e, name).casefold()]
+    sorts = call.rules.enum("sort") if call.rules else ()
+    entries = _sorted(entries, call, {key: key for key in sorts})
+    reply = call.paged("versions", len(entries), lambda a, b: entries[a:b])
+    reply.body["filters"] = {
+        "applied": {name: [value] for name, value in applied.items()},
+        "available": {name: dict(counts) for name, counts in facets.items()},
+    }
+    reply.body["filter_facets"] = [
+        {
+            "id": name,
+            "title": title,
+            "allows_multiple_values": name != "released",
+            "values": [
+                {"title": value, "value": value.replace(" ", "+"), "count": count}
+                for value, count in facets[name].items()
+            ],
+        }
+        for name, title in _VERSION_FACETS.items()
+    ]
+    return reply
+
+
+_VERSION_FACETS = {"format": "Format", "label": "Label", "country": "Country", "released": "Year"}
+"""The filters of master versions, which the answer also lists as facets with counts."""
+
+
+def _facet_value(entry: dict[str, Any], name: str) -> str:
+    if name == "format":
+        majors = entry.get("major_formats") or [entry.get("format", "")]
+        return str(majors[0] or "")
+    return str(entry.get(name) or "")
+
+
+def _facets(entries: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Every value each filter can take among the versions, with how many have it."""
+    facets: dict[str, dict[str, int]] = {name: {} for name in _VERSION_FACETS}
+    for entry in entries:
+        for name, counts in facets.items():
+            value = _facet_value(entry, name)
+            if value:
+                counts[value] = counts.get(value, 0) + 1
+    return facets
 
 
 def _artist_id(call: Call) -> int:
@@ -210,7 +258,11 @@ def get_artist(call: Call) -> Reply:
     """GET /artists/{artist_id}."""
     artist_id = _artist_id(call)
     if artist_id == EXAMPLE_ARTIST:
-        return Reply(200, load_example("artists_get_200.json"))
+        # The real body (the docs' example lacks the name); images only with a credential.
+        body = json.loads(files("discogs_sandbox").joinpath("data/artist-108713.json").read_text())
+        if call.signed:
+            body["images"] = load_example("artists_get_200.json")["images"]
+        return Reply(200, body)
     return Reply(200, call.state.catalogue.artist(artist_id, signed=call.signed))
 
 
@@ -238,7 +290,7 @@ def get_label(call: Call) -> Reply:
     """GET /labels/{label_id}."""
     label_id = _label_id(call)
     if label_id == EXAMPLE_LABEL:
-        return Reply(200, load_example("labels_get_200.json"))
+        return Reply(200, example_body("labels_get_200.json", signed=call.signed))
     return Reply(200, call.state.catalogue.label(label_id, signed=call.signed))
 
 
@@ -250,41 +302,16 @@ def get_label_releases(call: Call) -> Reply:
     return call.paged("releases", len(entries), lambda a, b: entries[a:b])
 
 
-_SEARCH_FIELDS = (
-    "q",
-    "title",
-    "release_title",
-    "credit",
-    "artist",
-    "anv",
-    "label",
-    "genre",
-    "style",
-    "country",
-    "year",
-    "format",
-    "catno",
-    "barcode",
-    "track",
-    "submitter",
-    "contributor",
-)
-
-
 @handles("search")
 def search(call: Call) -> Reply:
-    """GET /database/search: needs a credential (any kind), as Discogs documents."""
-    if not call.principal.authenticated:
-        raise unauthorized("search needs a credential")
-    kind = check_choice(call.query, "type", ("release", "master", "artist", "label"))
-    query = " ".join(call.query[name] for name in _SEARCH_FIELDS if call.query.get(name))
-    catalogue = call.state.catalogue
-    total = catalogue.search_total(query, kind)
+    """GET /database/search: every documented filter applied to the searchable catalogue.
+
+    ``items`` is the true number of matches; only the first 10,000 can be paged to.
+    """
+    found = call.state.search.search(call.query, call.query.get("type") or None)
     return call.paged(
         "results",
-        total,
-        lambda a, b: [
-            catalogue.search_result(query, kind, i, signed=call.signed)
-            for i in range(a, min(b, total))
-        ],
+        len(found),
+        lambda a, b: [call.state.search.result(e, signed=call.signed) for e in found[a:b]],
+        reachable=REACHABLE_RESULTS,
     )

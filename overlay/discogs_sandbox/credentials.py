@@ -19,13 +19,13 @@ from typing import Any, Literal, cast
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
-from musicagent.testing.config import (
+from discogs_sandbox.config import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     token_for,
 )
-from musicagent.testing.rules import unauthorized
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.rules import unauthorized
+from discogs_sandbox.state import SandboxState
 
 __all__ = ["CONSUMERS", "Principal", "PrincipalKind", "resolve_principal"]
 
@@ -35,6 +35,9 @@ CONSUMERS = {SANDBOX_CONSUMER_KEY: SANDBOX_CONSUMER_SECRET}
 """Applications the sandbox knows: consumer key -> consumer secret."""
 
 _TIMESTAMP_SKEW = 300.0
+_MILLISECONDS_FROM = 1e11  # a seconds timestamp passes this in the year 5138
+MAX_NONCE_LENGTH = 64
+"""Discogs refuses longer OAuth nonces on signed API requests."""
 _SIGNATURE_METHODS = ("PLAINTEXT", "HMAC-SHA1")
 
 
@@ -57,7 +60,12 @@ class Principal:
 
     @property
     def authenticated(self) -> bool:
-        """Whether any credential was given (high rate tier, image URLs)."""
+        """Whether a credential Discogs knows was given (high rate tier, image URLs).
+
+        A personal token no user has is not one: it gets the anonymous tier and no images.
+        """
+        if self.kind == "token":
+            return self.username is not None
         return self.kind != "anonymous"
 
     @property
@@ -234,19 +242,37 @@ def _oauth(
     if not verify(request, consumer_secret, token_secret):
         raise unauthorized("OAuth signature does not match")
     if "oauth_timestamp" in oauth:
-        _check_freshness(state, consumer_key, oauth, clock if clock is not None else time.time())
+        now = clock if clock is not None else time.time()
+        token_step = principal.kind in ("oauth-consumer", "oauth-request")
+        _check_freshness(state, consumer_key, oauth, now, token_step=token_step)
     return principal
 
 
 def _check_freshness(
-    state: SandboxState, consumer_key: str, oauth: Mapping[str, str], now: float
+    state: SandboxState,
+    consumer_key: str,
+    oauth: Mapping[str, str],
+    now: float,
+    *,
+    token_step: bool,
 ) -> None:
+    """Timestamp within five minutes, nonce never seen (and short enough).
+
+    The token endpoints take a timestamp in milliseconds and a long nonce (clients send
+    both and their flows work); signed API requests need seconds and at most 64 characters.
+    """
     try:
         stamp = float(oauth["oauth_timestamp"])
     except ValueError:
         raise unauthorized("oauth_timestamp is not a number") from None
+    if stamp > _MILLISECONDS_FROM:
+        if not token_step:
+            raise unauthorized("oauth_timestamp must be in seconds, not milliseconds")
+        stamp /= 1000.0
     if abs(now - stamp) > _TIMESTAMP_SKEW:
         raise unauthorized("oauth_timestamp is more than five minutes off")
     nonce = oauth.get("oauth_nonce", "")
+    if len(nonce) > MAX_NONCE_LENGTH and not token_step:
+        raise unauthorized(f"oauth_nonce is longer than {MAX_NONCE_LENGTH} characters")
     if nonce and not state.remember_nonce(consumer_key, oauth["oauth_timestamp"], nonce):
         raise unauthorized("oauth_nonce was already used (replayed request)")

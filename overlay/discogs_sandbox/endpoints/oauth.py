@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles
-from musicagent.testing.rules import ApiError, unauthorized
+from discogs_sandbox.endpoints.registry import Call, Reply, handles
+from discogs_sandbox.rules import ApiError, unauthorized
 
 REQUEST_TOKEN_LIFETIME = 15 * 60.0
 """Seconds a request token (and its verifier) stays usable, as on Discogs."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from musicagent.testing.catalogue import RELEASE_COUNT, Catalogue, past, timestamp
-from musicagent.testing.config import OTHER_USERNAMES, SANDBOX_USERNAME, SandboxConfig
-from musicagent.testing.seeding import API_ROOT, WEB_ROOT, mix, rng
+from discogs_sandbox.catalogue import RELEASE_COUNT, Catalogue, past, timestamp
+from discogs_sandbox.config import OTHER_USERNAMES, SANDBOX_USERNAME, SandboxConfig
+from discogs_sandbox.seeding import API_ROOT, WEB_ROOT, mix, rng
+from discogs_sandbox.spec_core import spec_enum
 
 # Multipliers coprime with RELEASE_COUNT (2**8 * 5**7): position -> release id is one-to-one.
 _COLLECTION_STEP = 7_368_787
@@ -19,30 +20,9 @@ _COLLECTION_STEP_INVERSE = pow(_COLLECTION_STEP, -1, RELEASE_COUNT)
 _WANT_STEP = 9_999_991
 _WANT_STEP_INVERSE = pow(_WANT_STEP, -1, RELEASE_COUNT)
 
-MEDIA_CONDITIONS = (
-    "Mint (M)",
-    "Near Mint (NM or M-)",
-    "Very Good Plus (VG+)",
-    "Very Good (VG)",
-    "Good Plus (G+)",
-    "Good (G)",
-    "Fair (F)",
-    "Poor (P)",
-)
-SLEEVE_CONDITIONS = (*MEDIA_CONDITIONS, "Generic", "Not Graded", "No Cover")
-SETTABLE_ORDER_STATUSES = (
-    "New Order",
-    "Buyer Contacted",
-    "Invoice Sent",
-    "Payment Pending",
-    "Payment Received",
-    "In Progress",
-    "Shipped",
-    "Refund Sent",
-    "Cancelled (Non-Paying Buyer)",
-    "Cancelled (Item Unavailable)",
-    "Cancelled (Per Buyer's Request)",
-)
+MEDIA_CONDITIONS = spec_enum("MediaCondition")
+SLEEVE_CONDITIONS = spec_enum("SleeveCondition")
+SETTABLE_ORDER_STATUSES = spec_enum("OrderStatusInput")
 CURRENCY_SYMBOLS = {
     "USD": "$",
     "GBP": "£",

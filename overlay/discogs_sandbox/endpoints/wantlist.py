@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.people import UserSeed
-from musicagent.testing.rules import not_found, parse_int
-from musicagent.testing.seeding import API_ROOT, WEB_ROOT
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.people import UserSeed
+from discogs_sandbox.rules import forbidden, not_found, parse_int
+from discogs_sandbox.seeding import API_ROOT, WEB_ROOT
 
 
 def want_body(call: Call, user: UserSeed, ref: int, owner: bool) -> dict[str, Any]:
@@ -30,7 +30,8 @@ def _visible(call: Call, user: UserSeed) -> bool:
     if call.is_owner(user):
         return True
     if not user.wantlist_public:
-        call.require_owner(user)
+        # Anyone but the owner, signed in or not, gets Discogs' 403.
+        raise forbidden()
     return False
 
 

@@ -8,63 +8,35 @@ from typing import Any
 
 from discogs_spec import load_example
 
-from musicagent.testing.catalogue import fee_for
-from musicagent.testing.endpoints.database import (
+from discogs_sandbox.catalogue import fee_for
+from discogs_sandbox.endpoints.database import (
     CURRENCIES,
     USD_RATES,
     convert,
     currency_of,
     release_id_of,
 )
-from musicagent.testing.endpoints.registry import Call, Reply, handles, no_content
-from musicagent.testing.people import (
+from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
+from discogs_sandbox.people import (
     CURRENCY_SYMBOLS,
     MEDIA_CONDITIONS,
     SETTABLE_ORDER_STATUSES,
     SLEEVE_CONDITIONS,
     UserSeed,
 )
-from musicagent.testing.rules import (
+from discogs_sandbox.rules import (
     ApiError,
-    check_choice,
     not_found,
     parse_bool,
     parse_int,
     parse_number,
     unprocessable,
 )
-from musicagent.testing.seeding import API_ROOT, WEB_ROOT
+from discogs_sandbox.seeding import API_ROOT, WEB_ROOT
+from discogs_sandbox.spec_core import spec_enum
 
 EXAMPLE_LISTING = 172723812
 LISTING_NOT_FOUND = "The request resource was not found."
-INVENTORY_STATUSES = (
-    "All",
-    "Deleted",
-    "Draft",
-    "Expired",
-    "For Sale",
-    "Sold",
-    "Suspended",
-    "Violation",
-)
-ORDER_FILTERS = (
-    "All",
-    "New Order",
-    "Buyer Contacted",
-    "Invoice Sent",
-    "Payment Pending",
-    "Payment Received",
-    "In Progress",
-    "Shipped",
-    "Merged",
-    "Order Changed",
-    "Refund Sent",
-    "Cancelled",
-    "Cancelled (Non-Paying Buyer)",
-    "Cancelled (Item Unavailable)",
-    "Cancelled (Per Buyer's Request)",
-    "Cancelled (Refund Received)",
-)
 _CURRENCY_IDS = {code: n + 1 for n, code in enumerate(CURRENCIES)}
 
 
@@ -151,35 +123,43 @@ def listing_body(call: Call, record: dict[str, Any], currency: str | None = None
     return body
 
 
-_INVENTORY_SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "listed": lambda r: r["posted"],
-    "price": lambda r: r["price"],
-    "item": lambda r: r["release_id"],
-    "artist": lambda r: r["release_id"] // 25,
-    "label": lambda r: r["release_id"] // 40,
-    "catno": lambda r: r["id"],
-    "audio": lambda r: r["audio"],
-    "status": lambda r: r["status"],
-    "location": lambda r: r["location"] or "",
-}
+def _inventory_sorts(call: Call) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """The sort keys of an inventory (the spec's ``sort`` enum), each as a key function."""
+    core = call.state.catalogue.release_core
+    return {
+        "listed": lambda r: r["posted"],
+        "price": lambda r: r["price"],
+        "item": lambda r: core(r["release_id"]).artist_title.casefold(),
+        "artist": lambda r: core(r["release_id"]).artist_name.casefold(),
+        "label": lambda r: core(r["release_id"]).label_name.casefold(),
+        "catno": lambda r: core(r["release_id"]).catno.casefold(),
+        "audio": lambda r: r["audio"],
+        "status": lambda r: r["status"],
+        "location": lambda r: (r["location"] or "").casefold(),
+    }
+
+
+OTHERS_PAGE_LIMIT = 100
+"""Discogs pages another seller's inventory no further than this."""
 
 
 @handles("get_inventory")
 def get_inventory(call: Call) -> Reply:
-    """GET /users/{username}/inventory (others see only listings For Sale)."""
+    """GET /users/{username}/inventory (others see only listings For Sale, 100 pages)."""
     user = call.user_param()
-    status = check_choice(call.query, "status", INVENTORY_STATUSES)
-    sort = check_choice(call.query, "sort", tuple(_INVENTORY_SORTS))
-    order = check_choice(call.query, "sort_order", ("asc", "desc"))
+    query = call.query
+    status, sort, order = query.get("status"), query.get("sort"), query.get("sort_order")
+    owner = call.is_owner(user)
+    if not owner and call.page().number > OTHERS_PAGE_LIMIT:
+        raise ApiError(403, "Pagination above 100 disabled for inventories besides your own")
     records = call.state.inventory(user)
-    if not call.is_owner(user):
+    if not owner:
         records = [r for r in records if r["status"] == "For Sale"]
     elif status and status != "All":
         records = [r for r in records if r["status"] == status]
     if sort:
-        records = sorted(
-            records, key=lambda r: (_INVENTORY_SORTS[sort](r), r["id"]), reverse=order == "desc"
-        )
+        sort_key = _inventory_sorts(call)[sort]
+        records = sorted(records, key=lambda r: (sort_key(r), r["id"]), reverse=order == "desc")
     return call.paged(
         "listings", len(records), lambda a, b: [listing_body(call, r) for r in records[a:b]]
     )
@@ -203,7 +183,7 @@ def get_listing(call: Call) -> Reply:
     if call.path_params.get("listing_id") == str(EXAMPLE_LISTING):
         return Reply(200, load_example("marketplace_listing_get_200.json"))
     record = _listing(call)
-    currency = check_choice(call.query, "curr_abbr", CURRENCIES)
+    currency = call.query.get("curr_abbr") or None
     return Reply(200, listing_body(call, record, currency))
 
 
@@ -232,9 +212,10 @@ def _listing_fields(call: Call, *, partial: bool) -> dict[str, Any]:
     if "price" in fields:
         values["price"] = round(parse_number(fields["price"], "price", minimum=0), 2)
     if "status" in fields:
-        if fields["status"] not in ("For Sale", "Draft"):
-            raise unprocessable("Invalid status: expected one of For Sale, Draft.")
-        values["status"] = fields["status"]
+        statuses = {s.casefold(): s for s in spec_enum("ListingStatusInput")}
+        if str(fields["status"]).casefold() not in statuses:
+            raise unprocessable(f"Invalid status: expected one of {', '.join(statuses.values())}.")
+        values["status"] = statuses[str(fields["status"]).casefold()]
     if "allow_offers" in fields:
         values["allow_offers"] = parse_bool(fields["allow_offers"], "allow_offers")
     for name in ("comments", "external_id", "location"):
@@ -271,7 +252,8 @@ def edit_listing(call: Call) -> Reply:
     record = _own_listing(call)
     if record["status"] not in ("For Sale", "Draft", "Expired"):
         raise unprocessable(f"A listing that is {record['status']} cannot be edited.")
-    record.update(_listing_fields(call, partial=False))
+    # Discogs changes only the fields sent: {"comments": "x"} is a whole edit.
+    record.update(_listing_fields(call, partial=True))
     return no_content()
 
 
@@ -283,11 +265,30 @@ def delete_listing(call: Call) -> Reply:
     return no_content()
 
 
+_PAID = ("Payment Received", "In Progress", "Shipped")
+_CANCELLED = tuple(s for s in SETTABLE_ORDER_STATUSES if s.startswith("Cancelled"))
+
+
 def next_statuses(status: str) -> list[str]:
-    """Statuses a seller may move an order to from ``status``."""
-    if status.startswith("Cancelled") or status in ("Merged", "Refund Sent"):
+    """Statuses a seller may set on an order that is ``status`` (its ``next_status``).
+
+    As in Discogs' examples, the list holds the current status too, and an unpaid order may
+    go to any settable status. Where the docs are silent the sandbox keeps orders moving
+    forward: a paid order does not go back to before payment, a shipped one only to a
+    refund, and a cancelled or merged order is final.
+    """
+    if status.startswith("Cancelled") or status == "Merged":
         return []
-    return [s for s in SETTABLE_ORDER_STATUSES if s != status]
+    if status == "Shipped":
+        return ["Shipped", "Refund Sent"]
+    if status == "Refund Sent":
+        return ["Refund Sent", *_CANCELLED]
+    if status in _PAID:
+        return [s for s in SETTABLE_ORDER_STATUSES if s in _PAID[_PAID.index(status) :]] + [
+            "Refund Sent",
+            *_CANCELLED,
+        ]
+    return list(SETTABLE_ORDER_STATUSES)
 
 
 def order_body(call: Call, order: dict[str, Any]) -> dict[str, Any]:
@@ -417,9 +418,9 @@ def edit_order(call: Call) -> Reply:
 def list_orders(call: Call) -> Reply:
     """GET /marketplace/orders: the caller's orders as seller."""
     user = call.current_user()
-    status = check_choice(call.query, "status", ORDER_FILTERS)
-    sort = check_choice(call.query, "sort", ("id", "buyer", "created", "status", "last_activity"))
-    order = check_choice(call.query, "sort_order", ("asc", "desc"))
+    # The core has checked status, sort and sort_order against the spec's enums.
+    status, sort = call.query.get("status"), call.query.get("sort")
+    order = call.query.get("sort_order")
     orders = call.state.user_orders(user)
     if status and status != "All":
         if status == "Cancelled":
@@ -537,7 +538,7 @@ def get_release_marketplace_stats(call: Call) -> Reply:
     currency = (
         currency_of(call)
         if call.principal.authenticated
-        else (check_choice(call.query, "curr_abbr", CURRENCIES) or "USD")
+        else (call.query.get("curr_abbr") or "USD")
     )
     count, lowest, blocked = call.state.catalogue.for_sale(release_id)
     price = None if lowest is None else _money(convert(lowest, currency) or 0.0, currency)

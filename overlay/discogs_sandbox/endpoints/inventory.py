@@ -10,10 +10,11 @@ from email import message_from_bytes
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from musicagent.testing.endpoints.registry import Call, Reply, handles
-from musicagent.testing.people import MEDIA_CONDITIONS, SLEEVE_CONDITIONS, UserSeed
-from musicagent.testing.rules import ApiError, not_found, parse_number, unprocessable
-from musicagent.testing.seeding import API_ROOT
+from discogs_sandbox.endpoints.registry import Call, Reply, handles
+from discogs_sandbox.people import MEDIA_CONDITIONS, SLEEVE_CONDITIONS, UserSeed
+from discogs_sandbox.rules import ApiError, not_found, parse_number, unprocessable
+from discogs_sandbox.seeding import API_ROOT
+from discogs_sandbox.state import SandboxState
 
 EXPORT_COLUMNS = (
     "listing_id",
@@ -69,8 +70,20 @@ def _export_csv(call: Call, user: UserSeed) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def job_status(call: Call, record: dict[str, Any]) -> str:
+    """Where a job (export or upload) is: pending, processing, then its outcome.
+
+    A job takes ``export_delay`` seconds: pending for the first third, processing for the
+    rest. An upload's rows are applied when it finishes (:func:`settle_uploads`).
+    """
+    elapsed = call.state.clock() - record["started"]
+    if elapsed >= record["duration"]:
+        return str(record.get("outcome", "success"))
+    return "pending" if elapsed < record["duration"] / 3 else "processing"
+
+
 def _ready(call: Call, record: dict[str, Any]) -> bool:
-    return bool(call.state.clock() >= record["ready_at"])
+    return job_status(call, record) not in ("pending", "processing")
 
 
 def export_body(call: Call, record: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +92,7 @@ def export_body(call: Call, record: dict[str, Any]) -> dict[str, Any]:
     url = f"{API_ROOT}/inventory/export/{record['id']}"
     return {
         "id": record["id"],
-        "status": "success" if ready else "in progress",
+        "status": job_status(call, record),
         "created_ts": record["created_ts"],
         "finished_ts": record["finished_ts"] if ready else None,
         "filename": record["filename"] if ready else None,
@@ -96,15 +109,18 @@ def export_inventory(call: Call) -> Reply:
         if not _ready(call, existing):
             raise ApiError(409, "An export of your inventory is already in progress.")
     export_id = call.state.next_id()
-    now = datetime.fromtimestamp(call.state.clock(), tz=UTC)
+    started = call.state.clock()
+    now = datetime.fromtimestamp(started, tz=UTC)
+    done = datetime.fromtimestamp(started + call.config.export_delay, tz=UTC)
     record = {
         "id": export_id,
         "owner": user.username.lower(),
         "created_ts": now.strftime("%Y-%m-%dT%H:%M:%S"),
-        "finished_ts": now.strftime("%Y-%m-%dT%H:%M:%S"),
+        "finished_ts": done.strftime("%Y-%m-%dT%H:%M:%S"),
         "filename": f"{user.username}-inventory-{now:%Y%m%d-%H%M}.csv",
         "csv": _export_csv(call, user),
-        "ready_at": call.state.clock() + call.config.export_delay,
+        "started": started,
+        "duration": call.config.export_delay,
     }
     call.state.exports[export_id] = record
     return Reply(200, None, {"Location": f"{call.base_url}/inventory/export/{export_id}"})
@@ -219,94 +235,135 @@ def _listing_values(row: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _record_upload(call: Call, user: UserSeed, kind: str, filename: str, count: int) -> Reply:
+def _apply_add(state: SandboxState, user: UserSeed, row: dict[str, str]) -> None:
+    release_id = int(parse_number(row["release_id"], "release_id", minimum=1))
+    if not state.catalogue.release_exists(release_id):
+        raise unprocessable(f"Invalid release_id {release_id}: no such release.")
+    values = _listing_values(row)
+    if "price" not in values or "condition" not in values:
+        raise unprocessable("price and media_condition are required.")
+    state.create_listing(user, {"release_id": release_id, **values})
+
+
+def _apply_change(state: SandboxState, user: UserSeed, row: dict[str, str]) -> None:
+    release_id = int(parse_number(row["release_id"], "release_id", minimum=1))
+    values = _listing_values(row)
+    if not values:
+        raise unprocessable("Each row needs release_id and at least one field to change.")
+    # Discogs does not say how rows find listings; the sandbox matches on release_id.
+    matched = [r for r in state.inventory(user) if r["release_id"] == release_id]
+    if not matched:
+        raise unprocessable(f"No listing of release_id {release_id} in your inventory.")
+    for record in matched:
+        record.update(values)
+
+
+def _apply_delete(state: SandboxState, user: UserSeed, row: dict[str, str]) -> None:
+    listing_id = int(parse_number(row["listing_id"], "listing_id", minimum=1))
+    record = state.listings.get(listing_id)
+    if record is None or record["owner"] != user.username.lower():
+        raise unprocessable(f"Listing {listing_id} is not in your inventory.")
+    del state.listings[listing_id]
+
+
+_APPLY = {"add": _apply_add, "change": _apply_change, "delete": _apply_delete}
+_REQUIRED = {"add": ("release_id", "price", "media_condition"), "change": ("release_id",)}
+
+
+def settle_uploads(state: SandboxState) -> None:
+    """Finish every upload whose time is up: apply its rows, one result line per row.
+
+    An upload whose rows all fail ends as ``failure``; otherwise ``success``, with the rows
+    that failed named in ``results``. Called before every request, under the state lock.
+    """
+    now = state.clock()
+    for record in state.uploads.values():
+        if "rows" not in record or now - record["started"] < record["duration"]:
+            continue
+        rows = record.pop("rows")
+        user = state.user(record["owner"])
+        assert user is not None
+        errors = []
+        for number, row in enumerate(rows, start=1):
+            try:
+                _APPLY[record["type"]](state, user, row)
+            except ApiError as exc:
+                errors.append(f"Row {number}: {exc.message}")
+        done = len(rows) - len(errors)
+        lines = [f"CSV file contains {len(rows)} records.", f"Processed {done} records."]
+        record["results"] = "<p>".join(lines + errors)
+        record["outcome"] = "failure" if rows and not done else "success"
+
+
+def _upload(call: Call, kind: str) -> Reply:
+    user = call.current_user()
+    filename, text = _upload_file(call)
+    rows = _rows(text, _REQUIRED.get(kind, ("listing_id",)))
     upload_id = call.state.next_id()
-    now = datetime.fromtimestamp(call.state.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    started = call.state.clock()
+    stamp = datetime.fromtimestamp(started, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    done = datetime.fromtimestamp(started + call.config.export_delay, tz=UTC)
     call.state.uploads[upload_id] = {
         "id": upload_id,
         "owner": user.username.lower(),
         "type": kind,
-        "status": "success",
         "filename": filename,
-        "results": f"CSV file contains {count} records.<p>Processed {count} records.",
-        "created_ts": now,
-        "finished_ts": now,
+        "results": f"CSV file contains {len(rows)} records.",
+        "created_ts": stamp,
+        "finished_ts": done.strftime("%Y-%m-%dT%H:%M:%S"),
+        "started": started,
+        "duration": call.config.export_delay,
+        "rows": rows,
     }
+    settle_uploads(call.state)
     return Reply(200, None, {"Location": f"{call.base_url}/inventory/upload/{upload_id}"})
 
 
 @handles("upload_inventory_add")
 def upload_inventory_add(call: Call) -> Reply:
-    """POST /inventory/upload/add: list every row For Sale."""
-    user = call.current_user()
-    filename, text = _upload_file(call)
-    rows = _rows(text, ("release_id", "price", "media_condition"))
-    prepared = []
-    for row in rows:
-        release_id = int(parse_number(row["release_id"], "release_id", minimum=1))
-        if not call.state.catalogue.release_exists(release_id):
-            raise unprocessable(f"Invalid release_id {release_id}: no such release.")
-        prepared.append({"release_id": release_id, **_listing_values(row)})
-    for values in prepared:
-        call.state.create_listing(user, values)
-    return _record_upload(call, user, "add", filename, len(rows))
+    """POST /inventory/upload/add: list every valid row For Sale when the job finishes."""
+    return _upload(call, "add")
 
 
 @handles("upload_inventory_change")
 def upload_inventory_change(call: Call) -> Reply:
     """POST /inventory/upload/change: update the caller's listings of each row's release."""
-    user = call.current_user()
-    filename, text = _upload_file(call)
-    rows = _rows(text, ("release_id",))
-    for row in rows:
-        release_id = int(parse_number(row["release_id"], "release_id", minimum=1))
-        values = _listing_values(row)
-        if not values:
-            raise unprocessable("Each row needs release_id and at least one field to change.")
-        # Discogs does not say how rows find listings; the sandbox matches on release_id.
-        for record in call.state.inventory(user):
-            if record["release_id"] == release_id:
-                record.update(values)
-    return _record_upload(call, user, "change", filename, len(rows))
+    return _upload(call, "change")
 
 
 @handles("upload_inventory_delete")
 def upload_inventory_delete(call: Call) -> Reply:
     """POST /inventory/upload/delete: delete the listings named by ``listing_id``."""
-    user = call.current_user()
-    filename, text = _upload_file(call)
-    rows = _rows(text, ("listing_id",))
-    for row in rows:
-        listing_id = int(parse_number(row["listing_id"], "listing_id", minimum=1))
-        record = call.state.listings.get(listing_id)
-        if record is not None and record["owner"] == user.username.lower():
-            del call.state.listings[listing_id]
-    return _record_upload(call, user, "delete", filename, len(rows))
+    return _upload(call, "delete")
 
 
-def upload_body(record: dict[str, Any]) -> dict[str, Any]:
+def upload_body(call: Call, record: dict[str, Any]) -> dict[str, Any]:
     """An upload as ``GET /inventory/upload/{id}`` shows it."""
-    return {
-        k: record[k]
-        for k in ("id", "status", "type", "filename", "results", "created_ts", "finished_ts")
-    }
+    body = {k: record[k] for k in ("id", "type", "filename", "results", "created_ts")}
+    body["status"] = job_status(call, record)
+    body["finished_ts"] = record["finished_ts"] if _ready(call, record) else None
+    return body
 
 
 @handles("list_inventory_uploads")
 def list_inventory_uploads(call: Call) -> Reply:
     """GET /inventory/upload: the caller's uploads, newest first."""
     records = call.state.user_uploads(call.current_user())
-    return call.paged("items", len(records), lambda a, b: [upload_body(r) for r in records[a:b]])
+    return call.paged(
+        "items", len(records), lambda a, b: [upload_body(call, r) for r in records[a:b]]
+    )
 
 
 @handles("get_inventory_upload")
 def get_inventory_upload(call: Call) -> Reply:
     """GET /inventory/upload/{id} (honours If-Modified-Since)."""
     record = _owned(call, call.state.uploads)
-    cached = _last_modified(call, record["finished_ts"])
-    if cached is not None:
-        return cached
-    reply = Reply(200, upload_body(record))
-    stamp = datetime.fromisoformat(record["finished_ts"]).replace(tzinfo=UTC)
+    if _ready(call, record):
+        cached = _last_modified(call, record["finished_ts"])
+        if cached is not None:
+            return cached
+    reply = Reply(200, upload_body(call, record))
+    moment = record["finished_ts"] if _ready(call, record) else record["created_ts"]
+    stamp = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     reply.headers["Last-Modified"] = format_datetime(stamp, usegmt=True)
     return reply

@@ -21,15 +21,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from musicagent.testing.catalogue import Catalogue, past, timestamp
-from musicagent.testing.config import (
+from discogs_sandbox.catalogue import Catalogue, past, timestamp
+from discogs_sandbox.config import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_OAUTH_TOKEN_SECRET,
     SANDBOX_USERNAME,
     SandboxConfig,
 )
-from musicagent.testing.people import BaseInstance, Holdings, UserSeed, make_users
+from discogs_sandbox.people import BaseInstance, Holdings, UserSeed, make_users
+from discogs_sandbox.search import SearchIndex
 
 __all__ = [
     "AccessTokenRecord",
@@ -141,6 +142,8 @@ class SandboxState:
         self.clock = clock
         self.lock = threading.RLock()
         self.catalogue = Catalogue(config.seed)
+        self.search = SearchIndex(self.catalogue)
+        """Database search over the catalogue (nothing a write changes)."""
         self.holdings = Holdings(config.seed, self.catalogue, config)
         self.users: dict[str, UserSeed] = make_users(config)
         self.reset()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from musicagent.testing.config import FaultConfig
-from musicagent.testing.seeding import mix, unit
+from discogs_sandbox.config import FaultConfig
+from discogs_sandbox.seeding import mix, unit
 
 __all__ = ["FaultInjector", "FaultPlan"]
 
