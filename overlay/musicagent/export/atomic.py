@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 import threading
@@ -38,6 +39,7 @@ __all__ = [
     "same_file",
     "set_mode",
     "staging_file",
+    "sweep_temporaries",
     "temporary_path_beside",
 ]
 
@@ -182,6 +184,19 @@ def set_mode(handle: BinaryIO, *, private: bool) -> None:
     """Give an export its final permissions: `0600` when private, else the usual mode."""
     if hasattr(os, "fchmod"):
         os.fchmod(handle.fileno(), PRIVATE_MODE if private else public_mode())
+
+
+def sweep_temporaries(destination: Path) -> None:
+    """Remove temporary files a killed export left beside `destination` (its own hidden
+    `.<name>.<hex>.tmp` files, a checkpoint's, their SQLite journals). Call it only while
+    holding the destination's lock: then no other run is writing them."""
+    pattern = re.compile(
+        re.escape(f".{destination.name}.") + r"(?:checkpoint\.json\.)?[0-9a-f]{8}\.tmp(?:-journal)?"
+    )
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(destination.parent):
+            if pattern.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+                discard(Path(entry.path))
 
 
 def discard(path: Path) -> None:

@@ -40,6 +40,7 @@ client (`ExportJob`) and the async one (`AsyncExportJob`); everything else is sh
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -52,7 +53,14 @@ from musicagent.errors import (
     InvalidParameterError,
     LocalIOError,
 )
-from musicagent.export.atomic import discard, io_error, open_new, open_owned, same_file
+from musicagent.export.atomic import (
+    discard,
+    io_error,
+    open_new,
+    open_owned,
+    same_file,
+    sweep_temporaries,
+)
 from musicagent.export.base import (
     Exporter,
     ExportResult,
@@ -212,6 +220,7 @@ class _JobRun:
         self.lock = ExportLock(self.destination)
         self.lock.acquire()
         try:
+            sweep_temporaries(self.destination)
             stored = self._stored_checkpoint() if resume else None
             if stored is None:
                 discard(job.checkpoint_path)
@@ -422,7 +431,10 @@ class _JobRun:
     def close(self) -> None:
         """Close the partial file (it stays on disk for a resume) and release the lock."""
         if self.handle is not None:
-            self.handle.close()
+            # Everything kept was flushed already; a close that fails again (a full disk
+            # after a failed write) must not hide the first error.
+            with contextlib.suppress(OSError):
+                self.handle.close()
             self.handle = None
         if self.lock is not None:
             self.lock.release()

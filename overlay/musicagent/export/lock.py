@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +33,8 @@ except ImportError:  # pragma: no cover - not POSIX
 __all__ = ["ExportLock", "lock_path_for"]
 
 _ATTEMPTS = 10
+_HOLDER_POLLS = 50
+_HOLDER_POLL_SECONDS = 0.01
 
 
 def lock_path_for(destination: Path) -> Path:
@@ -57,7 +60,7 @@ class ExportLock:
         for _ in range(_ATTEMPTS):
             fd = self._open()
             if not self._try_lock(fd):
-                holder = _read_holder(fd)
+                holder = _wait_for_holder(fd)
                 os.close(fd)
                 who = f" ({holder})" if holder else ""
                 raise ExportLockedError(
@@ -132,6 +135,17 @@ def _names_file(path: Path, fd: int) -> bool:
         return False
     held = os.fstat(fd)
     return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _wait_for_holder(fd: int) -> str | None:
+    # The holder writes its line just after locking: give it a moment to, so the message can
+    # name it (a fraction of a second at most; the refusal itself is immediate).
+    for _ in range(_HOLDER_POLLS):
+        holder = _read_holder(fd)
+        if holder:
+            return holder
+        time.sleep(_HOLDER_POLL_SECONDS)
+    return None
 
 
 def _read_holder(fd: int) -> str | None:

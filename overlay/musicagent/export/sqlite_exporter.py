@@ -61,10 +61,23 @@ from musicagent.export.flatten import JSON_SUFFIX, FieldNames, Flattener, Scalar
 from musicagent.export.lock import ExportLock
 from musicagent.export.records import Record, dump_json
 
-__all__ = ["DEFAULT_TABLE", "SqliteExporter", "quote_identifier", "read_rows"]
+__all__ = ["DEFAULT_TABLE", "KIND_KEYS", "SqliteExporter", "quote_identifier", "read_rows"]
 
 #: Table written when none is named.
 DEFAULT_TABLE = "items"
+#: What identifies one row of each export kind. An artist lists one release once per role
+#: (main, remix, track appearance); a search mixes releases, masters, artists and labels whose
+#: ids overlap; a label lists a release once per catalogue number; one release can be in a
+#: collection twice (two copies), so collections are keyed by the instance.
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "collection": ("instance_id",),
+    "wantlist": ("id",),
+    "inventory": ("id",),
+    "orders": ("id",),
+    "search": ("type", "id"),
+    "artist-releases": ("type", "id", "role"),
+    "label-releases": ("id", "catno"),
+}
 _INT64 = (-(2**63), 2**63 - 1)
 
 
