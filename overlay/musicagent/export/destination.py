@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from musicagent.errors import InvalidParameterError
 from musicagent.export.atomic import checked_destination, io_error
@@ -101,12 +102,43 @@ def _is_special(info: os.stat_result) -> bool:
     return not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode)
 
 
+class _StandardOutput:
+    """Standard output as the export's handle: counts what is written, flushes on close,
+    never closes it (the program still prints after the export)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._stream.write(data)
+        self._written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def tell(self) -> int:
+        return self._written
+
+    def close(self) -> None:
+        self._stream.flush()
+
+    def __enter__(self) -> _StandardOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def open_stream(destination: Destination) -> BinaryIO:
     """Open a stream destination for writing (closing it never closes standard output).
 
     Raises:
         LocalIOError: when it cannot be opened.
     """
+    if str(destination.path) == STDOUT:
+        return cast(BinaryIO, _StandardOutput(sys.stdout.buffer))
     try:
         if destination.descriptor is not None:
             fd = os.dup(destination.descriptor)
