@@ -256,3 +256,25 @@ def test_a_kill_at_every_step_of_finishing_resumes_to_a_byte_identical_file(
     assert result.items_written == sum(map(len, _STEP_PAGES))
     left = sorted(p.name for p in out.parent.iterdir())
     assert left == [out.name], left
+
+
+def test_sigterm_saves_progress_says_so_and_resumes(slow_sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "collection.jsonl"
+    slow_sandbox.reset()
+    child = _export(slow_sandbox, out, "jsonl")
+    deadline = time.monotonic() + GIVE_UP_AFTER
+    while (state := _checkpoint(out)) is None or state["last_page"] < 3:
+        assert child.poll() is None, "the export finished before it could be stopped"
+        assert time.monotonic() < deadline, "the export child hung"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGTERM)
+    child.wait(GIVE_UP_AFTER)
+
+    log = out.with_name(out.name + ".0.stderr").read_text(errors="replace")
+    assert child.returncode == 143, log
+    assert "progress is saved" in log and "--resume" in log
+    assert "Traceback" not in log
+    _wait_for_in_flight_requests(slow_sandbox)
+    slow_sandbox.reset()
+    resumed = _run_to_completion(slow_sandbox, out, "jsonl", "--resume")
+    assert len(resumed.splitlines()) == PAGES * 100
