@@ -537,3 +537,14 @@ def test_the_progress_bar_shows_the_wait_for_the_rate_limit() -> None:
         now[0] = 4.0
         later = progress.status_text()
     assert first.startswith("ETA") and later.startswith("ETA") and first != later  # live
+
+
+def test_readable_views_ask_for_plain_text_not_discogs_markup(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json=_example("labels_get_200.json"), is_reusable=True)
+
+    assert runner.invoke(app, ["get", "label", "1"]).exit_code == 0
+    assert runner.invoke(app, ["get", "label", "1", "--json"]).exit_code == 0
+
+    view, raw = httpx_mock.get_requests()
+    assert view.headers["Accept"] == "application/vnd.discogs.v2.plaintext+json"
+    assert raw.headers["Accept"] == "application/vnd.discogs.v2.discogs+json"
