@@ -103,7 +103,11 @@ def pages_of(items: list[CollectionItem], size: int) -> list[dict[str, Any]]:
 def _exporter(fmt: str) -> Any:
     if fmt == "csv":
         return exporter_for(
-            "csv", item_model=CollectionItem, field_names=FIELD_NAMES, sample_size=100
+            "csv",
+            item_model=CollectionItem,
+            field_names=FIELD_NAMES,
+            sample_size=100,
+            formula_guard=False,  # the machine consumer's round trip
         )
     return exporter_for(fmt)
 
