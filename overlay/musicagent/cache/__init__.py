@@ -35,6 +35,7 @@ from musicagent.cache.plan import (
     fill_template,
     from_cache,
     match_operation,
+    path_arguments,
     plan_call,
     response_from_cache,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "from_cache",
     "key_url",
     "match_operation",
+    "path_arguments",
     "plan_call",
     "plan_request",
     "response_from_cache",

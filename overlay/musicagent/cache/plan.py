@@ -26,6 +26,7 @@ __all__ = [
     "fill_template",
     "from_cache",
     "match_operation",
+    "path_arguments",
     "plan_call",
     "response_from_cache",
 ]
@@ -167,6 +168,12 @@ def match_operation(method: str, path: str) -> tuple[Operation[Any], dict[str, s
     return None
 
 
+def path_arguments(op: Operation[Any], path: str) -> dict[str, str]:
+    """The values of an operation's path placeholders in a concrete path ({} if it differs)."""
+    match = _pattern_of(op.operation_id).match(path)
+    return match.groupdict() if match is not None else {}
+
+
 def from_cache(response: httpx.Response) -> bool:
     """Whether the response was served from the cache (its rate-limit headers are then stale)."""
     return bool(response.extensions.get(FROM_CACHE))
@@ -204,19 +211,26 @@ def _unknown_write_patterns(path: str) -> tuple[str, ...]:
 
 
 @cache
+def _pattern_of(operation_id: str) -> re.Pattern[str]:
+    path = OPERATIONS[operation_id].path
+    names = _PLACEHOLDER.findall(path)
+    literal_parts = _PLACEHOLDER.split(path)[::2]
+    regex = re.escape(literal_parts[0])
+    for name, literal in zip(names, literal_parts[1:], strict=True):
+        regex += f"(?P<{name}>[^/]+)" + re.escape(literal)
+    return re.compile(f"^{regex}/?$")
+
+
+@cache
 def _path_table() -> dict[str, list[tuple[Operation[Any], re.Pattern[str]]]]:
-    table: dict[str, list[tuple[Operation[Any], re.Pattern[str], int]]] = {}
+    table: dict[str, list[Operation[Any]]] = {}
     for operation in OPERATIONS.values():
-        placeholders = len(_PLACEHOLDER.findall(operation.path))
-        literal_parts = _PLACEHOLDER.split(operation.path)[::2]
-        names = _PLACEHOLDER.findall(operation.path)
-        regex = re.escape(literal_parts[0])
-        for name, literal in zip(names, literal_parts[1:], strict=True):
-            regex += f"(?P<{name}>[^/]+)" + re.escape(literal)
-        pattern = re.compile(f"^{regex}/?$")
-        table.setdefault(operation.method, []).append((operation, pattern, placeholders))
+        table.setdefault(operation.method, []).append(operation)
     # A literal segment beats a placeholder: /inventory/upload/add before /inventory/upload/{id}.
     return {
-        method: [(op, pattern) for op, pattern, _ in sorted(rows, key=lambda row: row[2])]
-        for method, rows in table.items()
+        method: [
+            (op, _pattern_of(op.operation_id))
+            for op in sorted(ops, key=lambda op: len(_PLACEHOLDER.findall(op.path)))
+        ]
+        for method, ops in table.items()
     }

@@ -101,17 +101,26 @@ class CacheInfo:
     problem: str | None = None
 
 
-def storable_headers(headers: httpx.Headers | Mapping[str, str]) -> list[tuple[str, str]]:
-    """The response headers a cache may keep: no credential, cookie or transfer headers."""
+def storable_headers(
+    headers: httpx.Headers | Mapping[str, str], secrets: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """The response headers a cache may keep: no credential, cookie or transfer headers.
+
+    A header whose value holds one of ``secrets`` (a server echoing a credential) is dropped
+    too.
+    """
     items: Iterable[tuple[str, str]] = (
         [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
         if isinstance(headers, httpx.Headers)
         else headers.items()
     )
+    known = tuple(secrets)
     kept: list[tuple[str, str]] = []
     for name, value in items:
         lowered = name.lower()
         if lowered in _DROPPED_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS):
+            continue
+        if known and any(secret in value for secret in known):
             continue
         kept.append((name, value))
     return kept
@@ -245,8 +254,9 @@ class CacheStore:
         """Store a response fetched for a ``lookup``/``refresh`` plan; return whether it was.
 
         Only 2xx responses are stored, never one sent with ``Cache-Control: no-store`` or one
-        larger than the store's limit or holding a known secret; credential, cookie and
-        transfer headers are dropped. A ``refresh`` whose answer is not stored drops the old one.
+        larger than the store's limit; credential, cookie and transfer headers are dropped, and
+        so is any header echoing a registered secret. A ``refresh`` whose answer is not stored
+        drops the old one.
         """
         if plan.action not in ("lookup", "refresh") or plan.key is None or plan.ttl is None:
             return False
@@ -263,7 +273,7 @@ class CacheStore:
             path=plan.path,
             kind=plan.kind or "",
             status=status,
-            headers=storable_headers(headers),
+            headers=storable_headers(headers, known_secrets()),
             body=body,
             stored_at=now,
             expires_at=now + plan.ttl,
@@ -351,9 +361,6 @@ class CacheStore:
             return "Cache-Control: no-store"
         if len(body) > self._max_entry_bytes:
             return f"body of {len(body)} bytes over the {self._max_entry_bytes} byte limit"
-        secrets = known_secrets()
-        if secrets and _holds_secret(secrets, headers, body):
-            return "the response echoes a credential"
         return ""
 
     def _store(self, entry: Entry) -> bool:
@@ -385,13 +392,6 @@ class CacheStore:
 
 # AsyncDiscogs once needed a store of its own; one store now serves both clients.
 AsyncCacheStore = CacheStore
-
-
-def _holds_secret(
-    secrets: frozenset[str], headers: httpx.Headers | Mapping[str, str], body: bytes
-) -> bool:
-    values = " ".join(headers.values())
-    return any(secret in values or secret.encode("utf-8") in body for secret in secrets)
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ from discogs_facade import OPERATIONS, Operation
 from musicagent.cache.plan import (
     FROM_CACHE,
     CachePlan,
-    match_operation,
+    path_arguments,
     plan_call,
     response_from_cache,
 )
@@ -51,17 +51,14 @@ HitHook = Callable[[httpx.Request], object]
 def plan_request(
     request: httpx.Request, policy: CachePolicy, store: CacheStore, identity: str
 ) -> CachePlan:
-    """The plan for a request seen by a transport: its operation found from its extensions."""
-    method = request.method.upper()
-    found = match_operation(method, request.url.path)
+    """The plan for a request a transport sees: its operation named in its extensions (set by
+    the executor), else found from its method and path."""
     operation_id = request.extensions.get(OPERATION_ID)
-    op: Operation[Any] | None = found[0] if found else None
-    arguments: dict[str, str] = found[1] if found else {}
     if isinstance(operation_id, str) and operation_id in OPERATIONS:
-        chosen = OPERATIONS[operation_id]
-        if chosen is not op:
-            op, arguments = chosen, {}
-    return plan_call(op, request, arguments, policy, store.scope(identity))
+        op: Operation[Any] = OPERATIONS[operation_id]
+        arguments = path_arguments(op, request.url.path)
+        return plan_call(op, request, arguments, policy, store.scope(identity))
+    return plan_call(None, request, {}, policy, store.scope(identity))
 
 
 @dataclass
