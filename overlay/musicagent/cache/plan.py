@@ -35,7 +35,9 @@ FROM_CACHE = "musicagent.from_cache"
 """Key of ``httpx.Response.extensions`` that marks a response served from the cache."""
 
 _READ_METHODS = frozenset({"GET"})
-_CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since", "if-match", "if-range", "range")
+_CONDITIONAL_HEADERS = frozenset(
+    {b"if-none-match", b"if-modified-since", b"if-match", b"if-range", b"range"}
+)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -115,12 +117,15 @@ def plan_call(
             return CachePlan("invalidate", path, patterns=_unknown_write_patterns(path))
         patterns = tuple(fill_template(t, path_arguments) for t in op.invalidates)
         return CachePlan("invalidate", path, patterns=patterns)
-    if "authorization" in request.headers or any(map(is_secret_name, request.url.params)):
+    # One pass over the header names for every check below.
+    names = {name.lower() for name, _ in request.headers.raw}
+    query = request.url.query
+    if b"authorization" in names or (query and any(map(is_secret_name, request.url.params))):
         # Whose credential that is cannot be told here, so its answer is kept by no one.
         return CachePlan("bypass", path, reason="the request carries its own credentials")
-    if any(name in request.headers for name in _CONDITIONAL_HEADERS):
+    if not _CONDITIONAL_HEADERS.isdisjoint(names):
         return CachePlan("bypass", path, reason="conditional or range request")
-    directives = _cache_control(request)
+    directives = _cache_control(request) if b"cache-control" in names else set()
     if "no-store" in directives:
         return CachePlan("bypass", path, reason="Cache-Control: no-store")
     if op is None:

@@ -12,6 +12,7 @@ import hmac
 import math
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -113,10 +114,14 @@ def key_url(url: httpx.URL | str) -> str:
     by a short SHA-256 fingerprint, so two tokens still give two keys but no key material
     holds a secret.
     """
-    parsed = httpx.URL(url)
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    base = f"{parsed.scheme}://{parsed.host}{port}{parsed.path}"
+    if not parsed.query:
+        return base
     pairs = sorted(parsed.params.multi_items(), key=lambda pair: pair[0])
     safe = [(name, _fingerprint(value) if is_secret_name(name) else value) for name, value in pairs]
-    return str(parsed.copy_with(params=safe, fragment=None))
+    return f"{base}?{urlencode(safe)}"
 
 
 def cache_key(method: str, url: httpx.URL | str, identity: str, accept: str) -> str:

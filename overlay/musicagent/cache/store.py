@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -117,13 +118,18 @@ def storable_headers(
     known = tuple(secrets)
     kept: list[tuple[str, str]] = []
     for name, value in items:
-        lowered = name.lower()
-        if lowered in _DROPPED_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS):
+        if _never_stored(name):
             continue
         if known and any(secret in value for secret in known):
             continue
         kept.append((name, value))
     return kept
+
+
+@lru_cache(maxsize=512)
+def _never_stored(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _DROPPED_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
 
 
 def cache_file_path(settings: DiscogsSettings | None = None) -> Path:
