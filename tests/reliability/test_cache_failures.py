@@ -12,15 +12,28 @@ import json
 import logging
 import os
 import socket
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from discogs_facade import OPERATIONS
 from typer.testing import CliRunner
 
+import musicagent.cache.store
 from musicagent import AsyncDiscogs, Discogs
-from musicagent.cache import CACHE_FILE_NAME, cache_info, clear_cache
+from musicagent.cache import (
+    CACHE_FILE_NAME,
+    CachedResponse,
+    CachePolicy,
+    CacheStore,
+    Entry,
+    cache_info,
+    clear_cache,
+    plan_call,
+)
+from musicagent.cache.memory_store import MemoryBackend
 from musicagent.cli import app
 from musicagent.settings import DiscogsSettings
 
@@ -176,3 +189,51 @@ def test_cache_info_reports_a_corrupt_database_and_clear_recovers_it(
     server = fetch_twice(settings)
     assert server.sent == 1  # the second call is a hit again
     assert clear_cache(settings) == 1
+
+
+class Outage(MemoryBackend):
+    """A backend that fails while ``down`` is set, like a Redis server killed and restarted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.calls = 0
+
+    def get(self, key: str, now: float) -> CachedResponse | None:
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("connection refused")
+        return super().get(key, now)
+
+    def put(self, entry: Entry) -> None:
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("connection refused")
+        super().put(entry)
+
+
+def test_a_store_rests_after_a_failure_and_rejoins_when_the_backend_is_back(
+    monkeypatch: pytest.MonkeyPatch, warnings: pytest.LogCaptureFixture
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(
+        musicagent.cache.store,
+        "time",
+        types.SimpleNamespace(time=lambda: clock[0], monotonic=lambda: clock[0]),
+    )
+    backend = Outage()
+    store = CacheStore(backend)
+    request = httpx.Request("GET", f"{BASE}/releases/1")
+    plan = plan_call(OPERATIONS["get_release"], request, {}, CachePolicy(), store.scope("t:a"))
+    backend.down = True
+    assert store.get(plan) is None
+    calls = backend.calls
+    for _ in range(20):  # resting: no call reaches the broken backend
+        assert store.get(plan) is None
+        assert not store.put(plan, 200, httpx.Headers(), b"{}")
+    assert backend.calls == calls
+    backend.down = False
+    clock[0] += 60
+    assert store.put(plan, 200, httpx.Headers(), b"{}")
+    assert store.get(plan) is not None
+    assert len(cache_warnings(warnings)) == 1
