@@ -32,7 +32,7 @@ from musicagent.auth import (
     check_base_url,
     credential_identity,
 )
-from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore
+from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore, LoopCache, loop_cache
 from musicagent.deadline import with_async_deadlines, with_deadlines
 from musicagent.errors import InvalidParameterError
 from musicagent.pagination import MAX_PAGES
@@ -269,9 +269,9 @@ def _limiter(
     )
 
 
-def _cache_hooks(config: ClientConfig, cache: Any) -> CacheHooks | None:
+def _cache_hooks(config: ClientConfig, cache: CacheStore | bool | None) -> LoopCache | None:
     """The loop's cache, from the `cache=` argument and the settings."""
-    return None
+    return loop_cache(cache, config.cache_policy, config.identity, config.settings)
 
 
 class _ClientMixin:
@@ -373,7 +373,7 @@ class Discogs(_ClientMixin, Resources):
         )
         """The underlying `httpx.Client`: signed for the API's origin only, paced, logged and
         counted like every attempt, but without the loop's cache and retries."""
-        hooks = _cache_hooks(config, cache)
+        self._cache = hooks = _cache_hooks(config, cache)
         self._executor = SyncExecutor(
             self.http,
             config.loop(hooks),
@@ -387,6 +387,8 @@ class Discogs(_ClientMixin, Resources):
     def close(self) -> None:
         """Close connections."""
         self.http.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> Self:
         return self
@@ -428,7 +430,7 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
         )
         """The underlying `httpx.AsyncClient` (raw access: signed for the API's origin only,
         paced, logged and counted, without the loop's cache and retries)."""
-        hooks = _cache_hooks(config, cache)
+        self._cache = hooks = _cache_hooks(config, cache)
         self._executor = AsyncExecutor(
             self.http,
             config.loop(hooks),
@@ -442,6 +444,8 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
     async def aclose(self) -> None:
         """Close connections."""
         await self.http.aclose()
+        if self._cache is not None:
+            self._cache.close()
 
     async def __aenter__(self) -> Self:
         return self
