@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from discogs_spec import load_example
 import jsonschema_rs
+from discogs_spec import load_example
 
 from discogs_sandbox.rules import MESSAGES, ApiError, forbidden, unauthorized
 from musicagent.validation import SpecValidator, UnknownOperationError
@@ -54,8 +54,11 @@ class Parameter:
 
     @cached_property
     def enum(self) -> tuple[Any, ...]:
-        """The allowed values, when the schema is an enum."""
-        return tuple(self.schema.get("enum") or ())
+        """The allowed values, when the schema is an enum (or any of its alternatives is)."""
+        values = list(self.schema.get("enum") or ())
+        for member in self.schema.get("anyOf") or self.schema.get("oneOf") or ():
+            values += [value for value in member.get("enum") or () if value not in values]
+        return tuple(values)
 
     @property
     def kind(self) -> str:
@@ -167,7 +170,10 @@ class SpecCore:
         parameters = []
         for raw, where in placed:
             parameter = self.resolve(raw)
-            schema = self.resolve(parameter.get("schema") or {})
+            schema = dict(self.resolve(parameter.get("schema") or {}))
+            for key in ("anyOf", "oneOf"):
+                if key in schema:
+                    schema[key] = [self.resolve(member) for member in schema[key]]
             parameters.append(
                 Parameter(
                     name=parameter["name"],
@@ -451,7 +457,14 @@ def synthesize(schema: Any, resolve: Callable[[Any], Any], depth: int = 0) -> An
         return schema["const"]
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
-            return synthesize(schema[key][0], resolve, depth)
+            first = resolve(schema[key][0])
+            rest = {name: value for name, value in schema.items() if name != key}
+            if "type" in rest or "properties" in rest:
+                # Alternatives that only constrain the object around them (which fields are
+                # required): build the object with the first alternative's requirements.
+                needed = [*rest.get("required", ()), *first.get("required", ())]
+                return synthesize({**rest, **first, "required": needed}, resolve, depth)
+            return synthesize(first, resolve, depth)
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:

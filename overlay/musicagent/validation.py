@@ -160,7 +160,9 @@ class SpecValidator:
     def _resolve(self, ref: str) -> Any:
         node: Any = self.spec
         for token in ref.lstrip("#/").split("/"):
-            node = node[token.replace("~1", "/").replace("~0", "~")]
+            key = token.replace("~1", "/").replace("~0", "~")
+            # Pointers into parameter lists carry an index.
+            node = node[int(key)] if isinstance(node, list) else node[key]
         return node
 
     def validator_for(self, schema_pointer: str) -> jsonschema_rs.Validator:

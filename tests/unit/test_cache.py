@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from discogs_facade import OPERATIONS, AsyncResources, Resources
+from discogs_facade import OPERATIONS
 
 import musicagent.cache.store
-from musicagent._executor import OPERATION_ID, AsyncExecutor, SyncExecutor
-from musicagent.auth import credential_identity
+from musicagent import AsyncDiscogs, Discogs
+from musicagent._executor import OPERATION_ID
 from musicagent.cache import (
     CACHE_FILE_NAME,
     AsyncCacheStore,
@@ -43,7 +43,6 @@ from musicagent.cache import (
     match_operation,
     plan_call,
 )
-from musicagent.client import ClientConfig
 from musicagent.errors import InvalidParameterError
 from musicagent.ratelimit import AsyncRateLimitTransport, RateLimiter, RateLimitTransport
 from musicagent.settings import DiscogsSettings
@@ -506,48 +505,44 @@ class CollectionUpstream(Upstream):
         return httpx.Response(200, json=body)
 
 
-def test_second_export_within_ttl_sends_zero_requests(store: CacheStore) -> None:
+def test_second_walk_within_ttl_sends_zero_requests(store: CacheStore) -> None:
     upstream = CollectionUpstream()
-    config = ClientConfig.resolve(
+    limiter = RateLimiter(60, 60.0)
+    with Discogs(
         "personal-token-123",
-        consumer_key=None,
-        consumer_secret=None,
-        oauth=None,
-        user_agent=None,
         base_url=BASE,
-        settings=DiscogsSettings(),
-        rate_limiter=RateLimiter(60, 60.0),
-        retry_policy=None,
-        timeout=None,
-        text_format="discogs",
-        strict=None,
-    )
-    stack = config.transport(httpx.MockTransport(upstream))
-    transport = cache_transport(stack, identity=credential_identity(config.auth), store=store)
-    with httpx.Client(base_url=BASE, headers=config.headers(), transport=transport) as http:
-        groups = Resources(SyncExecutor(http))
-        first = [i.id for i in groups.collection.iter_collection_items_by_folder("alice", 0)]
+        transport=httpx.MockTransport(upstream),
+        cache=store,
+        rate_limiter=limiter,
+    ) as client:
+        first = [i.id for i in client.collection.iter_collection_items_by_folder("alice", 0)]
         sent = upstream.count()
-        second = [i.id for i in groups.collection.iter_collection_items_by_folder("alice", 0)]
+        second = [i.id for i in client.collection.iter_collection_items_by_folder("alice", 0)]
+        assert client.stats.cache_hits == 3
     assert first == second == [1, 2, 3]
     assert sent == 3
     assert upstream.count() == 3
     assert all("authorization" in r.headers for r in upstream.requests)
-    assert config.limiter is not None and config.limiter.status().used == 3
+    # Hits spend no rate budget.
+    assert limiter.status().used == 3
 
 
 @pytest.mark.anyio
-async def test_async_second_export_within_ttl_sends_zero_requests(clock: FakeClock) -> None:
+async def test_async_second_walk_within_ttl_sends_zero_requests(clock: FakeClock) -> None:
     upstream = CollectionUpstream()
-    async with AsyncCacheStore.memory(clock=clock) as store:
-        transport = async_cache_transport(
-            httpx.MockTransport(upstream), identity="token:x", store=store
-        )
-        async with httpx.AsyncClient(base_url=BASE, transport=transport) as http:
-            groups = AsyncResources(AsyncExecutor(http))
-            walk = groups.collection.iter_collection_items_by_folder
-            first = [item.id async for item in walk("alice", 0)]
-            second = [item.id async for item in walk("alice", 0)]
+    async with (
+        AsyncCacheStore.memory(clock=clock) as store,
+        AsyncDiscogs(
+            "personal-token-123",
+            base_url=BASE,
+            transport=httpx.MockTransport(upstream),
+            cache=store,
+            rate_limiter=False,
+        ) as client,
+    ):
+        walk = client.collection.iter_collection_items_by_folder
+        first = [item.id async for item in walk("alice", 0)]
+        second = [item.id async for item in walk("alice", 0)]
     assert first == second == [1, 2, 3]
     assert upstream.count() == 3
 
