@@ -54,7 +54,13 @@ class Upstream:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        body = {"id": 1, "title": "x", "path": request.url.path, "served_by": self.name}
+        body = {
+            "id": 1,
+            "title": "x",
+            "resource_url": "https://api.discogs.com/releases/1",
+            "path": request.url.path,
+            "served_by": self.name,
+        }
         return httpx.Response(200, json=body, headers={"Set-Cookie": "session=abc"})
 
     def count(self, path: str) -> int:
@@ -193,7 +199,9 @@ def test_no_credential_in_any_redis_key_or_value(
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.headers.get("Authorization", ""))
-        return httpx.Response(200, json={"id": 1, "title": "x"})
+        return httpx.Response(
+            200, json={"id": 1, "title": "x", "resource_url": "https://api.discogs.com/releases/1"}
+        )
 
     settings = DiscogsSettings(cache_backend="redis", redis_url=redis_url)
     with Discogs(

@@ -38,7 +38,7 @@ from musicagent.cli import app
 from musicagent.settings import DiscogsSettings
 
 BASE = "https://api.discogs.com"
-RELEASE = {"id": 1, "title": "Blue Train"}
+RELEASE = {"id": 1, "title": "Blue Train", "resource_url": "https://api.discogs.com/releases/1"}
 
 
 class Server:
