@@ -13,19 +13,23 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from discogs_api.types import UNSET, File
 from discogs_facade import Argument, Operation
 from jsonschema import Draft202012Validator
 
+from musicagent.cache import from_cache
 from musicagent.errors import DiscogsAPIError, InvalidParameterError, ResponseValidationError
 from musicagent.extensions import CORRELATION_ID, OPERATION_ID
 from musicagent.pagination import MAX_PAGES, PAGE_SIZE, PageWalk, items_of, page_arguments
 from musicagent.ratelimit import RateLimitStatus
 from musicagent.request_loop import AsyncIO, LoopSettings, SyncIO, call_flow, run_async, run_sync
 from musicagent.responses import read_response
+
+if TYPE_CHECKING:
+    from musicagent.recording import Recorder
 
 R = TypeVar("R")
 
@@ -240,7 +244,9 @@ class _ExecutorBase:
         strict: bool = False,
         rate_limit: Callable[[], RateLimitStatus | None] = lambda: None,
         max_pages: int = MAX_PAGES,
+        recorder: Recorder | None = None,
     ) -> None:
+        self.recorder = recorder
         self.base_url = str(client.base_url).rstrip("/")
         self.loop = loop
         self.strict = strict
@@ -250,6 +256,16 @@ class _ExecutorBase:
     def _result(self, op: Operation[R], response: httpx.Response) -> R:
         # The budget is computed only for errors: it costs a lock and a scan of the window.
         status = response.status_code
+        if self.recorder is not None and not from_cache(response):
+            request = response.request
+            self.recorder.record(
+                op.operation_id,
+                request.method,
+                request.url,
+                status,
+                response.headers,
+                response.content,
+            )
         rate_limit = self._rate_limit() if status >= 300 and status != 304 else None
         try:
             return read_response(op, response, strict=self.strict, rate_limit=rate_limit)

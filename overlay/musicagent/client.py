@@ -14,9 +14,11 @@ Everything both clients share is decided once, in `ClientConfig`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Self, TypedDict, Unpack
 
 import httpx
 from discogs_facade import AsyncResources, Resources
@@ -42,6 +44,9 @@ from musicagent.retry import CircuitBreaker, RetryPolicy
 from musicagent.settings import DiscogsSettings
 from musicagent.stats import ClientStats
 from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
+
+if TYPE_CHECKING:
+    from musicagent.recording import Recorder
 
 TextFormat = Literal["discogs", "html", "plaintext"]
 """How Discogs renders text fields (the `Accept` media type; Docs L193-205)."""
@@ -74,6 +79,9 @@ class ClientOptions(TypedDict, total=False):
     """Seconds one whole attempt may take (default `DISCOGS_TOTAL_TIMEOUT`)."""
     max_response_bytes: int | None
     """Largest body accepted, before and after decompression (`DISCOGS_MAX_RESPONSE_BYTES`)."""
+    record_to: str | os.PathLike[str] | None
+    """A folder: every response received is written there, scrubbed, with a manifest that
+    `musicagent validate-response --manifest` reads (default `DISCOGS_RECORD_DIR`)."""
     max_pages: int | None
     """The most pages one `iter_*` walk follows before `PaginationError` (default 10,000)."""
     text_format: TextFormat
@@ -98,6 +106,7 @@ class ClientConfig:
     total_timeout: float
     max_response_bytes: int
     max_pages: int
+    recorder: Recorder | None
     accept: str
     strict: bool
     settings: DiscogsSettings
@@ -121,6 +130,7 @@ class ClientConfig:
         total_timeout: float | None = None,
         max_response_bytes: int | None = None,
         max_pages: int | None = None,
+        record_to: str | os.PathLike[str] | None = None,
         text_format: TextFormat = "discogs",
         strict: bool | None = None,
         cache_policy: CachePolicy | None = None,
@@ -159,6 +169,7 @@ class ClientConfig:
                 _positive(max_response_bytes, s.max_response_bytes, "max_response_bytes")
             ),
             max_pages=int(_positive(max_pages, MAX_PAGES, "max_pages")),
+            recorder=_recorder(record_to if record_to is not None else s.record_dir),
             accept=f"application/vnd.discogs.v2.{text_format}+json",
             strict=s.strict_validation if strict is None else strict,
             settings=s,
@@ -198,6 +209,14 @@ class ClientConfig:
             total_timeout=self.total_timeout,
             max_response_bytes=self.max_response_bytes,
         )
+
+
+def _recorder(folder: str | os.PathLike[str] | None) -> Recorder | None:
+    if folder is None:
+        return None
+    from musicagent.recording import Recorder  # only when recording is asked for
+
+    return Recorder(Path(folder))
 
 
 def _positive(value: float | None, default: float, parameter: str) -> float:
@@ -381,6 +400,7 @@ class Discogs(_ClientMixin, Resources):
             strict=config.strict,
             rate_limit=lambda: self.rate_limit,
             max_pages=config.max_pages,
+            recorder=config.recorder,
         )
         Resources.__init__(self, self._executor)
 
@@ -438,6 +458,7 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
             strict=config.strict,
             rate_limit=lambda: self.rate_limit,
             max_pages=config.max_pages,
+            recorder=config.recorder,
         )
         AsyncResources.__init__(self, self._executor)
 
