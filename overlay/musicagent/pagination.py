@@ -77,7 +77,9 @@ def _query_key(url: httpx.URL) -> tuple[str, tuple[tuple[str, str], ...]]:
     return url.path.rstrip("/"), tuple(sorted(url.params.multi_items()))
 
 
-def _item_identity(item: object) -> object:
+def item_identity(item: object) -> object:
+    """What tells one listed item from another (instance id, id, type, role), or None."""
+
     def member(name: str) -> object:
         return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
 
@@ -123,7 +125,7 @@ class PageWalk:
                 pagination = page.get("pagination")
                 pages = pagination.get("pages") if isinstance(pagination, Mapping) else None
             self.pages = pages if isinstance(pages, int) and not isinstance(pages, bool) else None
-        identities = tuple(_item_identity(item) for item in listed)
+        identities = tuple(item_identity(item) for item in listed)
         if identities and None not in identities:
             if identities in self._pages_seen:
                 self._repeated = True

@@ -436,3 +436,42 @@ def test_durable_jobs_sync_partial_and_checkpoint_to_disk(
     job.run()
 
     assert len(synced) >= 2 * PAGE_COUNT  # partial file and checkpoint, every page
+
+
+# --- a server cannot make an export endless ------------------------------------------------------
+
+
+def test_a_billion_announced_pages_end_at_the_first_empty_page(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def endless(number: int) -> tuple[list[Any], int, int]:
+        asked.append(number)
+        return (PAGES[0] if number == 1 else []), 10**9, 10**9
+
+    result = make_job(tmp_path, "jsonl", endless).run()
+    assert asked == [1, 2]
+    assert result.items_written == len(PAGES[0])
+
+
+def test_the_same_items_again_end_the_export_without_duplicates(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def repeating(number: int) -> tuple[list[Any], int, int]:
+        asked.append(number)
+        return PAGES[0], 10**9, 10**9
+
+    result = make_job(tmp_path, "jsonl", repeating).run()
+    assert asked == [1, 2]
+    lines = result.destination.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(PAGES[0])
+
+
+def test_later_pages_cannot_extend_the_page_count_of_the_first(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def growing(number: int) -> tuple[list[Any], int, int]:
+        asked.append(number)
+        return PAGES[number - 1], (2 if number == 1 else 10**6), 10**9
+
+    make_job(tmp_path, "jsonl", growing).run()
+    assert asked == [1, 2]

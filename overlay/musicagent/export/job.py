@@ -52,6 +52,7 @@ from musicagent.errors import (
     CheckpointMismatchError,
     InvalidParameterError,
     LocalIOError,
+    PaginationError,
 )
 from musicagent.export.atomic import (
     discard,
@@ -78,6 +79,7 @@ from musicagent.export.checkpoint import (
 )
 from musicagent.export.destination import Destination, open_stream, resolve_destination
 from musicagent.export.lock import ExportLock
+from musicagent.pagination import MAX_PAGES, item_identity
 
 __all__ = [
     "FINISH_STEPS",
@@ -207,6 +209,7 @@ class _JobRun:
         self.started = False
         self.finished: ExportResult | None = None
         self.lock: ExportLock | None = None
+        self._last: tuple[object, ...] = ()
         self.exporter.check_destination(self.target)
         if self.target.stream:
             if resume:
@@ -323,8 +326,28 @@ class _JobRun:
         return self.state.last_page + 1
 
     def accept(self, number: int, page: PageResult) -> None:
-        """Write one fetched page and record the checkpoint."""
+        """Write one fetched page and record the checkpoint.
+
+        The server is not trusted to end the walk (see `musicagent.pagination.PageWalk`): the
+        page count is the first page's, an empty page or a page repeating the previous one's
+        items ends the export, and no export goes past `MAX_PAGES`.
+        """
         records = list(self.exporter.validate_data(page.items))
+        if number > MAX_PAGES:
+            raise PaginationError(
+                f"stopped after {MAX_PAGES} pages; the server keeps announcing more",
+                pointer="/pagination",
+            )
+        if self.started and number > 1:
+            identities = tuple(item_identity(record) for record in records)
+            repeated = bool(identities) and None not in identities and identities == self._last
+            if not records or repeated:
+                self.state.total_pages = self.state.last_page
+                return
+            self._last = identities
+            page = PageResult(page.items, self.state.total_pages, page.total_items)
+        else:
+            self._last = tuple(item_identity(record) for record in records)
         if not self.started:
             self._start(records)
         assert self.handle is not None and self.encoder is not None
