@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Importing a command module registers its commands on the app.
 from musicagent.cli import account as _account  # noqa: F401
+from musicagent.cli import api as _api  # noqa: F401
 from musicagent.cli import cache as _cache  # noqa: F401
 from musicagent.cli import export as _export  # noqa: F401
 from musicagent.cli import get as _get  # noqa: F401
