@@ -113,6 +113,8 @@ def plain(result: Any) -> Any:
     """A facade result as JSON-compatible data (models as sent by Discogs)."""
     if hasattr(result, "to_dict"):
         return result.to_dict()
+    if hasattr(result, "model_dump"):  # a root model (a mapping or list body)
+        return result.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if isinstance(result, str):  # a Location: where the new resource is
         return {"location": result}
     return result

@@ -109,6 +109,8 @@ def answer(command: Command, result: Any) -> ToolAnswer:
     """The body of a result as JSON-compatible data, with a note when more pages exist."""
     if hasattr(result, "to_dict"):
         data = result.to_dict()
+    elif hasattr(result, "model_dump"):  # a root model (a mapping or list body)
+        data = result.model_dump(mode="json", by_alias=True, exclude_unset=True)
     elif isinstance(result, bytes):
         text = result.decode("utf-8", errors="replace")
         if len(text) > MAX_TEXT:
