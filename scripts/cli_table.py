@@ -20,7 +20,7 @@ from facade import Op, collect
 
 READ_METHODS = ("GET", "HEAD")
 
-PRELUDE = '''"""Every Discogs operation as a command: the table `musicagent api` and `musicagent mcp` use.
+PRELUDE = '''"""Every Discogs operation as a command: the table of `musicagent api` and `mcp`.
 
 Plain data generated from spec/discogs.yaml; importing it loads no models or request builders.
 """

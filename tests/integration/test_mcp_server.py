@@ -16,8 +16,8 @@ from discogs_cli import COMMANDS
 from musicagent.testing import SANDBOX_TOKEN, Sandbox
 
 pytest.importorskip("mcp")
-from mcp import ClientSession, StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 pytestmark = pytest.mark.integration
 

@@ -40,7 +40,7 @@ COMMON_FLAGS = frozenset(
 )
 
 
-class _SchemaValue(click.ParamType):
+class _SchemaValue(click.ParamType[Any]):
     """Converts option text by the parameter's JSON Schema; the spec's checks run later."""
 
     def __init__(self, parameter: Parameter) -> None:
@@ -106,7 +106,7 @@ def _click_parameter(parameter: Parameter) -> click.Parameter:
         raise SystemExit(f"spec parameter {parameter.flag} clashes with a common option")
     schema = parameter.schema
     choice = schema.get("enum")
-    kind: click.ParamType
+    kind: click.ParamType[Any]
     if choice and schema.get("type") == "string":
         kind = click.Choice([str(v) for v in choice])
     elif parameter.binary:

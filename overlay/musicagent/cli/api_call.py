@@ -78,7 +78,9 @@ def collect_arguments(command: Command, values: Mapping[str, Any]) -> dict[str, 
     return arguments
 
 
-def describe_request(client: Discogs, command: Command, arguments: Mapping[str, Any]) -> dict[str, Any]:
+def describe_request(
+    client: Discogs, command: Command, arguments: Mapping[str, Any]
+) -> dict[str, Any]:
     """The request a call would send (method, URL, headers, body), every credential masked.
 
     Built by the executor's own `build_request` (the same argument checks and generated
@@ -156,7 +158,9 @@ def run_command(command: Command, values: dict[str, Any]) -> None:
     with reported(debug):
         paths = parse_paths(values["select"]) if values.get("select") else None
         arguments = collect_arguments(command, values)
-        with open_client(values.get("base_url"), values.get("token"), no_cache=values["no_cache"]) as client:
+        with open_client(
+            values.get("base_url"), values.get("token"), no_cache=values["no_cache"]
+        ) as client:
             if values.get("dry_run"):
                 show(command, describe_request(client, command, arguments), as_json=as_json)
                 return

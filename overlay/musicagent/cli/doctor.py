@@ -74,9 +74,11 @@ def setting_rows(settings: DiscogsSettings, flags: dict[str, str | None]) -> lis
             source = ".env file"
         else:
             source = "default"
-        shown = ("set" if value.get_secret_value() else "empty") if isinstance(
-            value, SecretStr
-        ) else ("unset" if value is None else str(value))
+        shown = (
+            ("set" if value.get_secret_value() else "empty")
+            if isinstance(value, SecretStr)
+            else ("unset" if value is None else str(value))
+        )
         rows.append(SettingRow(name, shown, source))
     return rows
 
@@ -104,9 +106,7 @@ def check_connection(client: Discogs) -> list[Check]:
             )
         checks.append(Check("base URL", "ok", f"{client.base_url} answers"))
     except AuthenticationError as exc:
-        checks.append(
-            Check("credential", "problem", f"{kind} refused: {exc.message}", EXIT_AUTH)
-        )
+        checks.append(Check("credential", "problem", f"{kind} refused: {exc.message}", EXIT_AUTH))
         checks.append(Check("base URL", "ok", f"{client.base_url} answers"))
     except NetworkError as exc:
         checks.append(
@@ -186,7 +186,9 @@ def _render(rows: list[SettingRow], checks: list[Check]) -> None:
     for row in rows:
         if row.source == "default" and row.name not in ALWAYS_SHOWN:
             continue
-        table.add_row(row.name, row.value, row.source, style="dim" if row.source == "default" else None)
+        table.add_row(
+            row.name, row.value, row.source, style="dim" if row.source == "default" else None
+        )
     console.print(table)
     marks = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "problem": "[bold red]PROBLEM[/]"}
     for check in checks:
@@ -231,9 +233,7 @@ def doctor(
     checks.append(check_cache(settings))
     checks += [check_mode(path, secret) for path, secret in written_files(settings)]
     if json:
-        print_json(
-            {"settings": [asdict(r) for r in rows], "checks": [asdict(c) for c in checks]}
-        )
+        print_json({"settings": [asdict(r) for r in rows], "checks": [asdict(c) for c in checks]})
     else:
         _render(rows, checks)
     problems = [c for c in checks if c.status == "problem"]

@@ -25,7 +25,8 @@ def _async_client(base_url: str | None, token: str | None, no_cache: bool) -> An
     from musicagent.client import AsyncDiscogs
     from musicagent.settings import DiscogsSettings
 
-    settings = DiscogsSettings(**({"cache": "off"} if no_cache else {}))
+    overrides: dict[str, Any] = {"cache": "off"} if no_cache else {}
+    settings = DiscogsSettings(**overrides)
     oauth = None
     if token is None and settings.token is None and settings.consumer_key is not None:
         oauth = TokenStore().load()
@@ -37,9 +38,7 @@ def mcp_command(
     http: Annotated[
         bool, typer.Option("--http", help="Serve streamable HTTP on loopback instead of stdio.")
     ] = False,
-    host: Annotated[
-        str, typer.Option("--host", help="Loopback address for --http.")
-    ] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Loopback address for --http.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port for --http.")] = DEFAULT_PORT,
     allow_writes: Annotated[
         bool,

@@ -72,8 +72,10 @@ def select(data: Any, paths: list[list[str]]) -> Any:
             )
         if isinstance(data, list):
             # Items lacking the path are kept (empty) so positions still line up.
-            part = [p for p in (_pick(item, path) for item in data)]
-            result = [r if p is _MISSING else _merge(r, p) for r, p in zip(result, part, strict=True)]
+            parts = [_pick(item, path) for item in data]
+            result = [
+                r if p is _MISSING else _merge(r, p) for r, p in zip(result, parts, strict=True)
+            ]
         else:
             result = _merge(result, part)
     return result
