@@ -11,6 +11,7 @@ sandbox counts the requests and the 429s.
     make bench BENCH_ARGS="--only crawl,requests"
 
 Scenarios (``--only``): ``crawl``, ``crawl-preset``, ``crawl-shared`` (or ``crawls``),
-``requests``, ``overhead``, ``parsing``, ``export``, ``cache``. ``--clients`` picks clients.
+``requests``, ``overhead``, ``parsing``, ``export``, ``cache``, ``cache-cpu``.
+``--clients`` picks clients.
 ``benchmarks/export_scale.py`` also runs alone (see its docstring).
 """

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from benchmarks.adapters import CLIENTS, is_installed
 from benchmarks.cache import cache_section
+from benchmarks.cache_cpu import cache_cpu_section
 from benchmarks.crawl import VARIANTS, crawl_section
 from benchmarks.exports import export_section
 from benchmarks.launch import ROOT
@@ -52,6 +53,7 @@ SCENARIOS: dict[str, Runner] = {
     "parsing": parsing_section,
     "export": export_section,
     "cache": cache_section,
+    "cache-cpu": cache_cpu_section,
 }
 """Every scenario by the name ``--only`` takes, in the order they run and are reported."""
 

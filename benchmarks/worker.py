@@ -12,6 +12,8 @@ Jobs (``job["task"]``):
   crawl goes on (a client that gives up on a 429 loses that item).
 - ``walk``: walk a whole list (``collection``, ``wantlist`` or ``master_versions``).
 - ``fetch_loop``: fetch ``count`` releases after ``warmup`` untimed ones; wall and CPU time.
+- ``cache_loop``: fetch ``count`` releases twice with the cache on (misses, then hits); CPU
+  time of each pass.
 - ``parse``: parse every body of ``bodies`` ``rounds`` times with a client's model; the fastest
   round is reported.
 """
@@ -91,6 +93,21 @@ def _fetch_loop(adapter: Any, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cache_loop(adapter: Any, params: dict[str, Any]) -> dict[str, Any]:
+    # The same releases twice through a client whose cache starts empty: misses, then hits.
+    first, count = params["first"], params["count"]
+    for offset in range(params["warmup"]):
+        adapter.get_release(first - 1 - offset)
+        adapter.get_release(first - 1 - offset)
+    passes = []
+    for _pass in ("miss", "hit"):
+        cpu = time.process_time()
+        for offset in range(count):
+            adapter.get_release(first + offset)
+        passes.append(time.process_time() - cpu)
+    return {"requests": count, "miss_cpu_seconds": passes[0], "hit_cpu_seconds": passes[1]}
+
+
 def _parse(params: dict[str, Any]) -> dict[str, Any]:
     parse = parser_for(params["parser"])
     bodies = [body.encode("utf-8") for body in json.loads(Path(params["bodies"]).read_text())]
@@ -121,10 +138,14 @@ def run_job(job: dict[str, Any], folder: Path) -> dict[str, Any]:
             outcome = _walk(adapter, params)
         elif task == "fetch_loop":
             outcome = _fetch_loop(adapter, params)
+        elif task == "cache_loop":
+            outcome = _cache_loop(adapter, params)
         elif task == "parse":
             outcome = _parse(params)
         else:
-            raise ValueError(f"task must be crawl, walk, fetch_loop or parse, got {task!r}")
+            raise ValueError(
+                f"task must be crawl, walk, fetch_loop, cache_loop or parse, got {task!r}"
+            )
     finally:
         if adapter is not None:
             adapter.close()

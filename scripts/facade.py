@@ -271,19 +271,47 @@ def collect(spec: dict[str, Any]) -> list[Op]:
             op.cache_kind = raw.get("x-musicagent-cache")
             op.invalidates = tuple(raw.get("x-musicagent-invalidates", ()))
             op.replay_safe = bool(raw.get("x-musicagent-replay-safe", op.method in ("GET", "HEAD")))
-            if raw.get("x-iterator"):
-                op.iterator = raw["x-iterator"]
-                page = r.deref(spec["components"]["schemas"][model])
-                key, prop = next((k, v) for k, v in page["properties"].items() if k != "pagination")
+            page_items = _page_items(raw, model, r)
+            if page_items is not None:
+                key, prop = page_items
+                op.iterator = raw.get("x-iterator") or iterator_name(op_id)
                 op.items_key = key
                 op.page_model = model
-                op.item_model = (
-                    _schema_name(prop.get("items", prop))
-                    if "items" in prop
-                    else (_schema_name(prop))
+                op.item_model = _schema_name(prop.get("items", prop))
+            elif raw.get("x-iterator"):
+                raise SystemExit(
+                    f"{op_id}: x-iterator names a walker, but the operation is not paginated "
+                    "(it needs the Page and PerPage parameters and a body with `pagination` "
+                    "beside one array of items)"
                 )
             ops.append(op)
     return ops
+
+
+def iterator_name(operation_id: str) -> str:
+    """The walker of a paginated operation: `iter_` + the id without `get_`/`list_`."""
+    return "iter_" + operation_id.removeprefix("get_").removeprefix("list_")
+
+
+def _page_items(raw: dict[str, Any], model: str | None, r: Resolver) -> tuple[str, Any] | None:
+    """(items key, items schema) when an operation is paginated, from the spec's shapes alone.
+
+    Paginated: it takes the shared `Page` and `PerPage` parameters and its success body has
+    `pagination` beside the items: the first array property, else the one other member (the
+    submissions page: an object of arrays). `x-iterator` only renames the walker.
+    """
+    refs = {p.get("$ref") for p in raw.get("parameters", [])}
+    if not {"#/components/parameters/Page", "#/components/parameters/PerPage"} <= refs:
+        return None
+    if model is None:
+        return None
+    properties = r.object_view(r.spec["components"]["schemas"][model])["properties"]
+    if "pagination" not in properties:
+        return None
+    others = [(k, v) for k, v in properties.items() if k != "pagination"]
+    arrays = [(k, v) for k, v in others if r.deref(v).get("type") == "array"]
+    # Submissions page an object of arrays: then the page's one member is the item.
+    return (arrays or others or [None])[0]
 
 
 def _signature(op: Op, *, for_iterator: bool) -> list[str]:

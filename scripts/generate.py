@@ -7,6 +7,7 @@ Produces, under DIR (default: generated/):
   discogs_models/  Pydantic v2 models of datamodel-code-generator (the public model family)
   discogs_spec/    the spec bundled as JSON, for runtime validation
   discogs_facade/  typed resource groups (sync and async) over the two, see scripts/facade.py
+and rewrites spec/endpoints.tsv, the operation table, from the spec (scripts/endpoints_table.py).
 
 Generator versions are pinned in pyproject.toml (extra "generate"). Every formatter runs in
 isolated mode, so the output does not depend on the directory it is written to.
@@ -29,7 +30,10 @@ from openapi_spec_validator import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_table import generate_cli_table
+from endpoints_table import render as render_endpoints
 from facade import generate_facade
+from model_strictness import apply as apply_model_strictness
+from model_strictness import for_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "discogs.yaml"
@@ -119,15 +123,26 @@ def generate_client(out: Path, spec_path: Path = SPEC) -> None:
 def generate_models(out: Path, spec_path: Path = SPEC) -> None:
     target = out / "discogs_models"
     target.mkdir(parents=True, exist_ok=True)
+    spec: dict[str, Any] = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    models = target / "_models.py"
+    # JSON is YAML: the copy keeps the spec's file name, which the generator writes in its header.
+    scratch = Path(tempfile.mkdtemp(prefix="musicagent-models-"))
+    generator_input = scratch / spec_path.name
+    generator_input.write_text(json.dumps(for_generator(spec)), encoding="utf-8")
     _run(
         [
             _bin("datamodel-codegen"),
             "--input",
-            str(spec_path),
+            str(generator_input),
             "--output",
-            str(target / "_models.py"),
+            str(models),
             *DATAMODEL_ARGS,
         ]
+    )
+    shutil.rmtree(scratch, ignore_errors=True)
+    # The models judge a body as the spec's JSON Schema does (see scripts/model_strictness.py).
+    models.write_text(
+        apply_model_strictness(models.read_text(encoding="utf-8"), spec), encoding="utf-8"
     )
     shutil.copyfile(TEMPLATES / "models_base.py", target / "_base.py")
     shutil.copyfile(TEMPLATES / "models_init.py", target / "__init__.py")
@@ -201,6 +216,11 @@ def main() -> None:
     args = parser.parse_args()
     generate(args.out, args.spec)
     print(f"generated into {args.out}")
+    if args.spec == SPEC:
+        # The operation table follows the spec; its documentation columns are kept.
+        table = SPEC.parent / "endpoints.tsv"
+        current = table.read_text(encoding="utf-8") if table.exists() else ""
+        table.write_text(render_endpoints(load_spec(SPEC), current), encoding="utf-8")
 
 
 if __name__ == "__main__":

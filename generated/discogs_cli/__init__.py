@@ -668,8 +668,8 @@ COMMANDS: tuple[Command, ...] = (
                 "query",
                 "year",
                 False,
-                {"type": "string"},
-                'Search release year, e.g. "1991" (a string in the docs).',
+                {"type": ["integer", "string"]},
+                'Search release year, e.g. 1991 or "1991".',
                 False,
             ),
             Parameter(
@@ -1820,8 +1820,8 @@ COMMANDS: tuple[Command, ...] = (
                 "path",
                 "list_id",
                 True,
-                {"type": "integer", "minimum": 1},
-                "ID of the list.",
+                {"type": ["integer", "string"], "minimum": 1, "pattern": "^[0-9]+$"},
+                'ID of the list, e.g. 373143 or "373143".',
                 False,
             ),
         ),
@@ -1855,17 +1855,25 @@ COMMANDS: tuple[Command, ...] = (
                 "status",
                 False,
                 {
-                    "type": "string",
-                    "enum": [
-                        "All",
-                        "Deleted",
-                        "Draft",
-                        "Expired",
-                        "For Sale",
-                        "Sold",
-                        "Suspended",
-                        "Violation",
-                    ],
+                    "anyOf": [
+                        {
+                            "type": "string",
+                            "enum": [
+                                "All",
+                                "Deleted",
+                                "Draft",
+                                "Expired",
+                                "For Sale",
+                                "Sold",
+                                "Suspended",
+                                "Violation",
+                            ],
+                        },
+                        {
+                            "type": "string",
+                            "pattern": "^([Aa][Ll][Ll]|[Dd][Ee][Ll][Ee][Tt][Ee][Dd]|[Dd][Rr][Aa][Ff][Tt]|[Ee][Xx][Pp][Ii][Rr][Ee][Dd]|[Ff][Oo][Rr] [Ss][Aa][Ll][Ee]|[Ss][Oo][Ll][Dd]|[Ss][Uu][Ss][Pp][Ee][Nn][Dd][Ee][Dd]|[Vv][Ii][Oo][Ll][Aa][Tt][Ii][Oo][Nn])$",
+                        },
+                    ]
                 },
                 "Only show listings with this status. The accepted values come from the 422 error text (Docs L2631); the doc's example value is lowercase `for sale` (Docs L2376).",
                 False,

@@ -125,7 +125,7 @@ GET_RELEASE: Operation[m.Release] = Operation(
     result_kind="model",
     model=m.Release,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -159,7 +159,7 @@ GET_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
     result_kind="model",
     model=m.ReleaseRatingByUser,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -209,10 +209,14 @@ UPDATE_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
         "required": ["rating"],
         "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
     },
-    success_statuses=(200,),
+    success_statuses=(200, 201),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/releases/{release_id}/rating",
+        "/releases/{release_id}/rating/*",
+        "/releases/{release_id}",
+    ),
+    replay_safe=True,
 )
 
 DELETE_RELEASE_RATING_BY_USER: Operation[None] = Operation(
@@ -245,8 +249,12 @@ DELETE_RELEASE_RATING_BY_USER: Operation[None] = Operation(
     model=None,
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/releases/{release_id}/rating",
+        "/releases/{release_id}/rating/*",
+        "/releases/{release_id}",
+    ),
+    replay_safe=True,
 )
 
 GET_COMMUNITY_RELEASE_RATING: Operation[m.CommunityReleaseRating] = Operation(
@@ -269,7 +277,7 @@ GET_COMMUNITY_RELEASE_RATING: Operation[m.CommunityReleaseRating] = Operation(
     result_kind="model",
     model=m.CommunityReleaseRating,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -294,7 +302,7 @@ GET_RELEASE_STATS: Operation[m.ReleaseStats] = Operation(
     result_kind="model",
     model=m.ReleaseStats,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -319,7 +327,7 @@ GET_MASTER: Operation[m.Master] = Operation(
     result_kind="model",
     model=m.Master,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -379,7 +387,7 @@ GET_MASTER_VERSIONS: Operation[m.MasterVersionsPage] = Operation(
     result_kind="model",
     model=m.MasterVersionsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
     items_key="versions",
@@ -406,7 +414,7 @@ GET_ARTIST: Operation[m.Artist] = Operation(
     result_kind="model",
     model=m.Artist,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -459,7 +467,7 @@ GET_ARTIST_RELEASES: Operation[m.ArtistReleasesPage] = Operation(
     result_kind="model",
     model=m.ArtistReleasesPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
     items_key="releases",
@@ -486,7 +494,7 @@ GET_LABEL: Operation[m.Label] = Operation(
     result_kind="model",
     model=m.Label,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
 )
@@ -521,7 +529,7 @@ GET_LABEL_RELEASES: Operation[m.LabelReleasesPage] = Operation(
     result_kind="model",
     model=m.LabelReleasesPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="database",
     invalidates=(),
     replay_safe=True,
     items_key="releases",
@@ -562,7 +570,7 @@ SEARCH: Operation[m.SearchResultsPage] = Operation(
         Argument("genre", "query", "genre", "genre", False, {"type": "string"}, False),
         Argument("style", "query", "style", "style", False, {"type": "string"}, False),
         Argument("country", "query", "country", "country", False, {"type": "string"}, False),
-        Argument("year", "query", "year", "year", False, {"type": "string"}, False),
+        Argument("year", "query", "year", "year", False, {"type": ["integer", "string"]}, False),
         Argument("format", "query", "format", "format_", False, {"type": "string"}, False),
         Argument("catno", "query", "catno", "catno", False, {"type": "string"}, False),
         Argument("barcode", "query", "barcode", "barcode", False, {"type": "string"}, False),
@@ -585,7 +593,7 @@ SEARCH: Operation[m.SearchResultsPage] = Operation(
     result_kind="model",
     model=m.SearchResultsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="search",
     invalidates=(),
     replay_safe=True,
     items_key="results",
@@ -602,7 +610,7 @@ GET_IDENTITY: Operation[m.Identity] = Operation(
     result_kind="model",
     model=m.Identity,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -627,7 +635,7 @@ GET_PROFILE: Operation[m.UserProfile] = Operation(
     result_kind="model",
     model=m.UserProfile,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -711,8 +719,8 @@ EDIT_PROFILE: Operation[m.UserProfile] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=("/users/{username}",),
+    replay_safe=True,
 )
 
 GET_USER_SUBMISSIONS: Operation[m.SubmissionsPage] = Operation(
@@ -745,7 +753,7 @@ GET_USER_SUBMISSIONS: Operation[m.SubmissionsPage] = Operation(
     result_kind="model",
     model=m.SubmissionsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="submissions",
@@ -803,7 +811,7 @@ GET_USER_CONTRIBUTIONS: Operation[m.ContributionsPage] = Operation(
     result_kind="model",
     model=m.ContributionsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="contributions",
@@ -830,7 +838,7 @@ LIST_COLLECTION_FOLDERS: Operation[m.CollectionFolders] = Operation(
     result_kind="model",
     model=m.CollectionFolders,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -865,7 +873,11 @@ CREATE_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     },
     success_statuses=(201,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
     replay_safe=False,
 )
 
@@ -898,7 +910,7 @@ GET_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     result_kind="model",
     model=m.CollectionFolder,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -942,8 +954,12 @@ EDIT_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
+    replay_safe=True,
 )
 
 DELETE_COLLECTION_FOLDER: Operation[None] = Operation(
@@ -976,8 +992,12 @@ DELETE_COLLECTION_FOLDER: Operation[None] = Operation(
     model=None,
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
+    replay_safe=True,
 )
 
 GET_COLLECTION_ITEMS_BY_RELEASE: Operation[m.CollectionItemsPage] = Operation(
@@ -1019,7 +1039,7 @@ GET_COLLECTION_ITEMS_BY_RELEASE: Operation[m.CollectionItemsPage] = Operation(
     result_kind="model",
     model=m.CollectionItemsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="releases",
@@ -1086,7 +1106,7 @@ GET_COLLECTION_ITEMS_BY_FOLDER: Operation[m.CollectionItemsPage] = Operation(
     result_kind="model",
     model=m.CollectionItemsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="releases",
@@ -1132,7 +1152,11 @@ ADD_TO_COLLECTION_FOLDER: Operation[m.CollectionInstanceCreated] = Operation(
     model=m.CollectionInstanceCreated,
     success_statuses=(201,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
     replay_safe=False,
 )
 
@@ -1212,8 +1236,12 @@ EDIT_COLLECTION_INSTANCE: Operation[None] = Operation(
     },
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
+    replay_safe=True,
 )
 
 DELETE_COLLECTION_INSTANCE: Operation[None] = Operation(
@@ -1264,8 +1292,12 @@ DELETE_COLLECTION_INSTANCE: Operation[None] = Operation(
     model=None,
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
+    replay_safe=True,
 )
 
 LIST_COLLECTION_FIELDS: Operation[m.CollectionFields] = Operation(
@@ -1288,7 +1320,7 @@ LIST_COLLECTION_FIELDS: Operation[m.CollectionFields] = Operation(
     result_kind="model",
     model=m.CollectionFields,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -1359,8 +1391,12 @@ EDIT_COLLECTION_INSTANCE_FIELD: Operation[None] = Operation(
     },
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/users/{username}/collection",
+        "/users/{username}/collection/*",
+        "/users/{username}",
+    ),
+    replay_safe=True,
 )
 
 GET_COLLECTION_VALUE: Operation[m.CollectionValue] = Operation(
@@ -1383,7 +1419,7 @@ GET_COLLECTION_VALUE: Operation[m.CollectionValue] = Operation(
     result_kind="model",
     model=m.CollectionValue,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -1418,7 +1454,7 @@ GET_WANTLIST: Operation[m.WantlistPage] = Operation(
     result_kind="model",
     model=m.WantlistPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="wants",
@@ -1475,8 +1511,8 @@ ADD_TO_WANTLIST: Operation[m.Want] = Operation(
     },
     success_statuses=(201,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=("/users/{username}/wants", "/users/{username}/wants/*", "/users/{username}"),
+    replay_safe=True,
 )
 
 EDIT_WANTLIST_RELEASE: Operation[m.Want] = Operation(
@@ -1529,8 +1565,8 @@ EDIT_WANTLIST_RELEASE: Operation[m.Want] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=("/users/{username}/wants", "/users/{username}/wants/*", "/users/{username}"),
+    replay_safe=True,
 )
 
 DELETE_FROM_WANTLIST: Operation[None] = Operation(
@@ -1573,8 +1609,8 @@ DELETE_FROM_WANTLIST: Operation[None] = Operation(
     model=None,
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=("/users/{username}/wants", "/users/{username}/wants/*", "/users/{username}"),
+    replay_safe=True,
 )
 
 GET_USER_LISTS: Operation[m.UserListsPage] = Operation(
@@ -1607,7 +1643,7 @@ GET_USER_LISTS: Operation[m.UserListsPage] = Operation(
     result_kind="model",
     model=m.UserListsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="lists",
@@ -1622,13 +1658,19 @@ GET_LIST: Operation[m.UserList] = Operation(
     build=_get_list._get_kwargs,
     arguments=(
         Argument(
-            "list_id", "path", "list_id", "list_id", True, {"type": "integer", "minimum": 1}, False
+            "list_id",
+            "path",
+            "list_id",
+            "list_id",
+            True,
+            {"type": ["integer", "string"], "minimum": 1, "pattern": "^[0-9]+$"},
+            False,
         ),
     ),
     result_kind="model",
     model=m.UserList,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -1656,17 +1698,25 @@ GET_INVENTORY: Operation[m.InventoryPage] = Operation(
             "status",
             False,
             {
-                "type": "string",
-                "enum": [
-                    "All",
-                    "Deleted",
-                    "Draft",
-                    "Expired",
-                    "For Sale",
-                    "Sold",
-                    "Suspended",
-                    "Violation",
-                ],
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "enum": [
+                            "All",
+                            "Deleted",
+                            "Draft",
+                            "Expired",
+                            "For Sale",
+                            "Sold",
+                            "Suspended",
+                            "Violation",
+                        ],
+                    },
+                    {
+                        "type": "string",
+                        "pattern": "^([Aa][Ll][Ll]|[Dd][Ee][Ll][Ee][Tt][Ee][Dd]|[Dd][Rr][Aa][Ff][Tt]|[Ee][Xx][Pp][Ii][Rr][Ee][Dd]|[Ff][Oo][Rr] [Ss][Aa][Ll][Ee]|[Ss][Oo][Ll][Dd]|[Ss][Uu][Ss][Pp][Ee][Nn][Dd][Ee][Dd]|[Vv][Ii][Oo][Ll][Aa][Tt][Ii][Oo][Nn])$",
+                    },
+                ]
             },
             False,
         ),
@@ -1715,7 +1765,7 @@ GET_INVENTORY: Operation[m.InventoryPage] = Operation(
     result_kind="model",
     model=m.InventoryPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="listings",
@@ -1767,7 +1817,7 @@ GET_LISTING: Operation[m.Listing] = Operation(
     result_kind="model",
     model=m.Listing,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="marketplace",
     invalidates=(),
     replay_safe=True,
 )
@@ -1976,8 +2026,13 @@ EDIT_LISTING: Operation[None] = Operation(
     },
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/marketplace/listings/{listing_id}",
+        "/marketplace/listings/{listing_id}/*",
+        "/users/*/inventory",
+        "/users/*/inventory/*",
+    ),
+    replay_safe=True,
 )
 
 DELETE_LISTING: Operation[None] = Operation(
@@ -2026,8 +2081,13 @@ DELETE_LISTING: Operation[None] = Operation(
     model=None,
     success_statuses=(204,),
     cache_kind=None,
-    invalidates=(),
-    replay_safe=False,
+    invalidates=(
+        "/marketplace/listings/{listing_id}",
+        "/marketplace/listings/{listing_id}/*",
+        "/users/*/inventory",
+        "/users/*/inventory/*",
+    ),
+    replay_safe=True,
 )
 
 CREATE_LISTING: Operation[m.ListingCreated] = Operation(
@@ -2189,7 +2249,7 @@ CREATE_LISTING: Operation[m.ListingCreated] = Operation(
     },
     success_statuses=(201,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=("/users/*/inventory", "/users/*/inventory/*"),
     replay_safe=False,
 )
 
@@ -2213,7 +2273,7 @@ GET_ORDER: Operation[m.Order] = Operation(
     result_kind="model",
     model=m.Order,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -2298,7 +2358,11 @@ EDIT_ORDER: Operation[m.Order] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/marketplace/orders/{order_id}",
+        "/marketplace/orders/{order_id}/*",
+        "/marketplace/orders",
+    ),
     replay_safe=False,
 )
 
@@ -2389,7 +2453,7 @@ LIST_ORDERS: Operation[m.OrdersPage] = Operation(
     result_kind="model",
     model=m.OrdersPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="orders",
@@ -2426,7 +2490,7 @@ LIST_ORDER_MESSAGES: Operation[m.OrderMessagesPage] = Operation(
     result_kind="model",
     model=m.OrderMessagesPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="messages",
@@ -2505,7 +2569,11 @@ ADD_ORDER_MESSAGE: Operation[m.OrderMessage] = Operation(
     },
     success_statuses=(201,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/marketplace/orders/{order_id}",
+        "/marketplace/orders/{order_id}/*",
+        "/marketplace/orders",
+    ),
     replay_safe=False,
 )
 
@@ -2529,7 +2597,7 @@ GET_FEE: Operation[m.Fee] = Operation(
     result_kind="model",
     model=m.Fee,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="marketplace",
     invalidates=(),
     replay_safe=True,
 )
@@ -2579,7 +2647,7 @@ GET_FEE_WITH_CURRENCY: Operation[m.Fee] = Operation(
     result_kind="model",
     model=m.Fee,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="marketplace",
     invalidates=(),
     replay_safe=True,
 )
@@ -2604,7 +2672,7 @@ GET_PRICE_SUGGESTIONS: Operation[m.PriceSuggestions] = Operation(
     result_kind="model",
     model=m.PriceSuggestions,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="marketplace",
     invalidates=(),
     replay_safe=True,
 )
@@ -2654,7 +2722,7 @@ GET_RELEASE_MARKETPLACE_STATS: Operation[m.MarketplaceStats] = Operation(
     result_kind="model",
     model=m.MarketplaceStats,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="marketplace",
     invalidates=(),
     replay_safe=True,
 )
@@ -2710,7 +2778,7 @@ LIST_INVENTORY_EXPORTS: Operation[m.InventoryExportsPage] = Operation(
     result_kind="model",
     model=m.InventoryExportsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="items",
@@ -2728,7 +2796,7 @@ EXPORT_INVENTORY: Operation[str | None] = Operation(
     model=None,
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=("/inventory/export", "/inventory/export/*"),
     replay_safe=False,
 )
 
@@ -2753,7 +2821,7 @@ GET_INVENTORY_EXPORT: Operation[m.InventoryExport | None] = Operation(
     result_kind="model",
     model=m.InventoryExport,
     success_statuses=(200, 304),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -2768,7 +2836,7 @@ DOWNLOAD_INVENTORY_EXPORT: Operation[bytes] = Operation(
     result_kind="bytes",
     model=None,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )
@@ -2792,7 +2860,12 @@ UPLOAD_INVENTORY_ADD: Operation[str | None] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/inventory/upload",
+        "/inventory/upload/*",
+        "/users/*/inventory",
+        "/users/*/inventory/*",
+    ),
     replay_safe=False,
 )
 
@@ -2815,7 +2888,12 @@ UPLOAD_INVENTORY_CHANGE: Operation[str | None] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/inventory/upload",
+        "/inventory/upload/*",
+        "/users/*/inventory",
+        "/users/*/inventory/*",
+    ),
     replay_safe=False,
 )
 
@@ -2838,7 +2916,12 @@ UPLOAD_INVENTORY_DELETE: Operation[str | None] = Operation(
     },
     success_statuses=(200,),
     cache_kind=None,
-    invalidates=(),
+    invalidates=(
+        "/inventory/upload",
+        "/inventory/upload/*",
+        "/users/*/inventory",
+        "/users/*/inventory/*",
+    ),
     replay_safe=False,
 )
 
@@ -2863,7 +2946,7 @@ LIST_INVENTORY_UPLOADS: Operation[m.InventoryUploadsPage] = Operation(
     result_kind="model",
     model=m.InventoryUploadsPage,
     success_statuses=(200,),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
     items_key="items",
@@ -2891,7 +2974,7 @@ GET_INVENTORY_UPLOAD: Operation[m.InventoryUpload | None] = Operation(
     result_kind="model",
     model=m.InventoryUpload,
     success_statuses=(200, 304),
-    cache_kind=None,
+    cache_kind="user",
     invalidates=(),
     replay_safe=True,
 )

@@ -399,7 +399,7 @@ class AsyncDatabaseResource:
         genre: str | None = None,
         style: str | None = None,
         country: str | None = None,
-        year: str | None = None,
+        year: int | str | None = None,
         format: str | None = None,
         catno: str | None = None,
         barcode: str | None = None,
@@ -431,7 +431,7 @@ class AsyncDatabaseResource:
             genre: Search genres.
             style: Search styles.
             country: Search release country.
-            year: Search release year, e.g. "1991" (a string in the docs).
+            year: Search release year, e.g. 1991 or "1991".
             format: Search formats, e.g. "album".
             catno: Search catalog numbers.
             barcode: Search barcodes.
@@ -481,7 +481,7 @@ class AsyncDatabaseResource:
         genre: str | None = None,
         style: str | None = None,
         country: str | None = None,
-        year: str | None = None,
+        year: int | str | None = None,
         format: str | None = None,
         catno: str | None = None,
         barcode: str | None = None,
@@ -511,7 +511,7 @@ class AsyncDatabaseResource:
             genre: Search genres.
             style: Search styles.
             country: Search release country.
-            year: Search release year, e.g. "1991" (a string in the docs).
+            year: Search release year, e.g. 1991 or "1991".
             format: Search formats, e.g. "album".
             catno: Search catalog numbers.
             barcode: Search barcodes.
@@ -1314,7 +1314,7 @@ class AsyncListsResource:
 
     async def get_list(
         self,
-        list_id: int,
+        list_id: int | str,
     ) -> m.UserList:
         """Get List Items.
 
@@ -1325,7 +1325,7 @@ class AsyncListsResource:
         ``GET /lists/{list_id}``
 
         Args:
-            list_id: ID of the list.
+            list_id: ID of the list, e.g. 373143 or "373143".
         """
         return await self._executor.call(ops.GET_LIST, {"list_id": list_id})
 
@@ -1340,7 +1340,7 @@ class AsyncMarketplaceResource:
         self,
         username: str,
         *,
-        status: t.InventoryStatusFilter | None = None,
+        status: t.InventoryStatusFilter | str | None = None,
         sort: t.InventorySortKey | None = None,
         sort_order: t.SortOrder | None = None,
         page: int | None = None,
@@ -1383,7 +1383,7 @@ class AsyncMarketplaceResource:
         self,
         username: str,
         *,
-        status: t.InventoryStatusFilter | None = None,
+        status: t.InventoryStatusFilter | str | None = None,
         sort: t.InventorySortKey | None = None,
         sort_order: t.SortOrder | None = None,
     ) -> AsyncIterator[m.Listing]:

@@ -397,7 +397,7 @@ class DatabaseResource:
         genre: str | None = None,
         style: str | None = None,
         country: str | None = None,
-        year: str | None = None,
+        year: int | str | None = None,
         format: str | None = None,
         catno: str | None = None,
         barcode: str | None = None,
@@ -429,7 +429,7 @@ class DatabaseResource:
             genre: Search genres.
             style: Search styles.
             country: Search release country.
-            year: Search release year, e.g. "1991" (a string in the docs).
+            year: Search release year, e.g. 1991 or "1991".
             format: Search formats, e.g. "album".
             catno: Search catalog numbers.
             barcode: Search barcodes.
@@ -479,7 +479,7 @@ class DatabaseResource:
         genre: str | None = None,
         style: str | None = None,
         country: str | None = None,
-        year: str | None = None,
+        year: int | str | None = None,
         format: str | None = None,
         catno: str | None = None,
         barcode: str | None = None,
@@ -509,7 +509,7 @@ class DatabaseResource:
             genre: Search genres.
             style: Search styles.
             country: Search release country.
-            year: Search release year, e.g. "1991" (a string in the docs).
+            year: Search release year, e.g. 1991 or "1991".
             format: Search formats, e.g. "album".
             catno: Search catalog numbers.
             barcode: Search barcodes.
@@ -1312,7 +1312,7 @@ class ListsResource:
 
     def get_list(
         self,
-        list_id: int,
+        list_id: int | str,
     ) -> m.UserList:
         """Get List Items.
 
@@ -1323,7 +1323,7 @@ class ListsResource:
         ``GET /lists/{list_id}``
 
         Args:
-            list_id: ID of the list.
+            list_id: ID of the list, e.g. 373143 or "373143".
         """
         return self._executor.call(ops.GET_LIST, {"list_id": list_id})
 
@@ -1338,7 +1338,7 @@ class MarketplaceResource:
         self,
         username: str,
         *,
-        status: t.InventoryStatusFilter | None = None,
+        status: t.InventoryStatusFilter | str | None = None,
         sort: t.InventorySortKey | None = None,
         sort_order: t.SortOrder | None = None,
         page: int | None = None,
@@ -1381,7 +1381,7 @@ class MarketplaceResource:
         self,
         username: str,
         *,
-        status: t.InventoryStatusFilter | None = None,
+        status: t.InventoryStatusFilter | str | None = None,
         sort: t.InventorySortKey | None = None,
         sort_order: t.SortOrder | None = None,
     ) -> Iterator[m.Listing]:

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
 
-from discogs_models._base import DiscogsModel
+from discogs_models._base import (
+    DiscogsModel,
+    DiscogsRootModel,
+    NonNull,
+    min_properties,
+    required_any,
+)
 
 
 class AddOrderMessageRequest(DiscogsModel):
@@ -20,14 +26,16 @@ class AddOrderMessageRequest(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    message: str | None = None
+    message: Annotated[str | None, NonNull] = None
     """
     Text of the message to the buyer.
     """
-    status: OrderStatusInput | None = None
+    status: Annotated[OrderStatusInput | None, NonNull] = None
     """
     New order status to set along with the message; must be one of the order's `next_status` values.
     """
+
+    check_min_properties = min_properties(1)
 
 
 class Artist(DiscogsModel):
@@ -43,7 +51,7 @@ class Artist(DiscogsModel):
     """
     Artist id.
     """
-    name: str | None = None
+    name: Annotated[str | None, NonNull] = None
     """
     Artist name.
     """
@@ -55,40 +63,40 @@ class Artist(DiscogsModel):
     """
     Biography (Discogs markup unless another Accept media type is chosen).
     """
-    namevariations: list[str] | None = None
+    namevariations: Annotated[list[str] | None, NonNull] = None
     """
     Other spellings of the name used on releases.
     """
-    aliases: list[ArtistRelation] | None = None
+    aliases: Annotated[list[ArtistRelation] | None, NonNull] = None
     """
     Other artist entries of the same person.
     """
-    members: list[ArtistRelation] | None = None
+    members: Annotated[list[ArtistRelation] | None, NonNull] = None
     """
     Members of a group (with `active`).
     """
-    groups: list[ArtistRelation] | None = None
+    groups: Annotated[list[ArtistRelation] | None, NonNull] = None
     """
     Groups the artist is or was a member of.
     """
-    urls: list[str] | None = None
+    urls: Annotated[list[str] | None, NonNull] = None
     """
     Web links (official site, Wikipedia, ...).
     """
-    images: list[Image] | None = None
-    data_quality: str | None = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str, Field(pattern="/artists/")]
     """
     API URL of the artist.
     """
-    releases_url: str | None = None
+    releases_url: str
     """
     API URL of the artist's releases.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the artist on discogs.com.
     """
@@ -111,27 +119,27 @@ class ArtistCredit(DiscogsModel):
     """
     Artist name as in the database (may carry a numeric suffix such as "(2)").
     """
-    anv: str | None = None
+    anv: Annotated[str | None, NonNull] = None
     """
     Artist name variation used on this release (empty string when none).
     """
-    join: str | None = None
+    join: Annotated[str | None, NonNull] = None
     """
     Text joining this artist to the next one, e.g. "&", "Feat.", "," (often empty).
     """
-    role: str | None = None
+    role: Annotated[str | None, NonNull] = None
     """
     Credit role for extra artists, e.g. "Producer", "Written-By" (empty for main artists).
     """
-    tracks: str | None = None
+    tracks: Annotated[str | None, NonNull] = None
     """
     Tracks the credit applies to, e.g. "A1, B2" (empty when the whole release).
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the artist.
     """
-    thumbnail_url: str | None = None
+    thumbnail_url: Annotated[str | None, NonNull] = None
     """
     Artist thumbnail image URL (newer responses only).
     """
@@ -146,23 +154,23 @@ class ArtistRelation(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
+    id: int | str
     """
     Artist id.
     """
-    name: str | None = None
+    name: str
     """
     Artist name.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the artist.
     """
-    active: bool | None = None
+    active: Annotated[bool | None, NonNull] = None
     """
     For members, whether they are still in the group.
     """
-    thumbnail_url: str | None = None
+    thumbnail_url: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (newer responses only).
     """
@@ -181,55 +189,55 @@ class ArtistRelease(DiscogsModel):
     """
     Release or master id (see `type`).
     """
-    type: str | None = None
+    type: str
     """
     Known values: release, master.
     """
-    title: str | None = None
+    title: str
     """
     Title.
     """
-    artist: str | None = None
+    artist: Annotated[str | None, NonNull] = None
     """
     Artist name(s) as text (absent in old data).
     """
-    role: str | None = None
+    role: Annotated[str | None, NonNull] = None
     """
     How the artist is credited. Known values: Main, Remix, Producer, Appearance, TrackAppearance, UnofficialRelease.
     """
-    year: int | None = None
+    year: Annotated[int | None, NonNull] = None
     """
     Year (0 or absent when unknown).
     """
-    format: str | None = None
+    format: Annotated[str | None, NonNull] = None
     """
     Formats as one comma-separated text, e.g. "CD, EP" (releases only).
     """
-    label: str | None = None
+    label: Annotated[str | None, NonNull] = None
     """
     Label name(s) as text (releases only).
     """
-    status: str | None = None
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status (releases only). Known values: Accepted, Draft, Deleted, Rejected.
     """
-    main_release: int | None = None
+    main_release: Annotated[int | None, NonNull] = None
     """
     Id of the main release (masters only).
     """
-    trackinfo: str | None = None
+    trackinfo: Annotated[str | None, NonNull] = None
     """
     Which tracks the artist appears on (track appearances), possibly truncated.
     """
-    thumb: str | None = None
+    thumb: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (empty when not authenticated).
     """
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the release or master.
     """
-    stats: DatabaseItemStats | None = None
+    stats: Annotated[DatabaseItemStats | None, NonNull] = None
 
 
 class ArtistReleasesPage(DiscogsModel):
@@ -266,31 +274,31 @@ class BasicInformation(DiscogsModel):
     """
     API URL of the master release (null when none).
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the release.
     """
-    thumb: str | None = None
+    thumb: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (empty when not authenticated).
     """
-    cover_image: str | None = None
+    cover_image: Annotated[str | None, NonNull] = None
     """
     Cover image URL (empty when not authenticated).
     """
-    title: str | None = None
+    title: Annotated[str | None, NonNull] = None
     """
     Release title.
     """
-    year: int | None = None
+    year: Annotated[int | None, NonNull] = None
     """
     Release year (0 when unknown).
     """
-    formats: list[Format] | None = None
-    labels: list[LabelRef] | None = None
-    artists: list[ArtistCredit] | None = None
-    genres: list[str] | None = None
-    styles: list[str] | None = None
+    formats: Annotated[list[Format] | None, NonNull] = None
+    labels: Annotated[list[LabelRef] | None, NonNull] = None
+    artists: Annotated[list[ArtistCredit] | None, NonNull] = None
+    genres: Annotated[list[str] | None, NonNull] = None
+    styles: Annotated[list[str] | None, NonNull] = None
 
 
 class CollectionField(DiscogsModel):
@@ -308,19 +316,19 @@ class CollectionField(DiscogsModel):
     """
     Kind of field. Known values: dropdown, textarea.
     """
-    position: int | None = None
+    position: int
     """
     Display order.
     """
-    public: bool | None = None
+    public: bool
     """
     Whether other users can see the field's values.
     """
-    options: list[str] | None = None
+    options: Annotated[list[str] | None, NonNull] = None
     """
     Allowed values of a dropdown field.
     """
-    lines: int | None = None
+    lines: Annotated[int | None, NonNull] = None
     """
     Height in lines of a textarea field.
     """
@@ -352,11 +360,11 @@ class CollectionFolder(DiscogsModel):
     Folder ID (0 = All, 1 = Uncategorized).
     """
     name: str
-    count: int | None = None
+    count: int
     """
     Number of items in the folder.
     """
-    resource_url: str | None = None
+    resource_url: str
 
 
 class CollectionFolders(DiscogsModel):
@@ -384,7 +392,7 @@ class CollectionInstanceCreated(DiscogsModel):
     """
     ID of the new instance.
     """
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the new instance.
     """
@@ -407,20 +415,20 @@ class CollectionItem(DiscogsModel):
     """
     ID of this copy of the release in the collection.
     """
-    folder_id: int | None = None
+    folder_id: Annotated[int | None, NonNull] = None
     """
     Folder the instance is in.
     """
-    rating: int | None = None
+    rating: Annotated[int | None, NonNull] = None
     """
     The owner's rating, 0 (unrated) to 5.
     """
-    date_added: str | None = None
+    date_added: Annotated[str | None, NonNull] = None
     """
     When the instance was added, ISO 8601 (e.g. "2015-11-30T10:54:13-08:00").
     """
-    basic_information: BasicInformation | None = None
-    notes: list[CollectionNote] | None = None
+    basic_information: BasicInformation
+    notes: Annotated[list[CollectionNote] | None, NonNull] = None
     """
     Values of the collection's notes fields for this instance (see List Fields); non-owners see only public fields. Absent when none.
     """
@@ -448,18 +456,20 @@ class CollectionNote(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    field_id: int | None = None
+    field_id: Annotated[int | None, NonNull] = None
     """
     ID of the notes field (see List Fields).
     """
-    value: str | None = None
+    value: Annotated[str | None, NonNull] = None
     """
     The field's value (for a dropdown, one of its options).
     """
 
 
 class CollectionSortKey(
-    RootModel[Literal["label", "artist", "title", "catno", "format", "rating", "year", "added"]]
+    DiscogsRootModel[
+        Literal["label", "artist", "title", "catno", "format", "rating", "year", "added"]
+    ]
 ):
     root: Literal["label", "artist", "title", "catno", "format", "rating", "year", "added"]
     """
@@ -490,11 +500,11 @@ class CommunityReleaseRating(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    release_id: int | None = None
+    release_id: int
     """
     Release id.
     """
-    rating: ReleaseRatingSummary | None = None
+    rating: ReleaseRatingSummary
 
 
 class ContributionsPage(DiscogsModel):
@@ -542,7 +552,7 @@ class CreateListingRequest(DiscogsModel):
     """
     Media condition of the item.
     """
-    sleeve_condition: SleeveCondition | None = None
+    sleeve_condition: Annotated[SleeveCondition | None, NonNull] = None
     """
     Sleeve condition of the item.
     """
@@ -550,38 +560,38 @@ class CreateListingRequest(DiscogsModel):
     """
     Price in the seller's currency.
     """
-    comments: str | None = None
+    comments: Annotated[str | None, NonNull] = None
     """
     Remarks shown to buyers.
     """
-    allow_offers: bool | None = None
+    allow_offers: Annotated[bool | None, NonNull] = None
     """
     Whether buyers may make offers. The server default is false.
     """
-    status: ListingStatusInput | None = None
+    status: Annotated[ListingStatusInput | None, NonNull] = None
     """
     `For Sale` (shown on the Marketplace, the server default) or `Draft` (not public yet).
     """
-    external_id: str | None = None
+    external_id: Annotated[str | None, NonNull] = None
     """
     Private note for the seller only ("Private Comments" on the website).
     """
-    location: str | None = None
+    location: Annotated[str | None, NonNull] = None
     """
     Private free-form storage location of the item, for the seller only.
     """
-    weight: ListingNumberOrAuto | None = None
+    weight: Annotated[ListingNumberOrAuto | None, NonNull] = None
     """
     Weight in grams for shipping calculation, or `auto`.
     """
-    format_quantity: ListingNumberOrAuto | None = None
+    format_quantity: Annotated[ListingNumberOrAuto | None, NonNull] = None
     """
     Number of items this listing counts as for shipping ("Counts As"), or `auto`.
     """
 
 
 class CurrencyCode(
-    RootModel[
+    DiscogsRootModel[
         Literal["USD", "GBP", "EUR", "CAD", "AUD", "JPY", "CHF", "MXN", "BRL", "NZD", "SEK", "ZAR"]
     ]
 ):
@@ -602,8 +612,8 @@ class DatabaseItemStats(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    community: DatabaseItemStatsCounts | None = None
-    user: DatabaseItemStatsCounts | None = None
+    community: Annotated[DatabaseItemStatsCounts | None, NonNull] = None
+    user: Annotated[DatabaseItemStatsCounts | None, NonNull] = None
 
 
 class DatabaseItemStatsCounts(DiscogsModel):
@@ -615,11 +625,11 @@ class DatabaseItemStatsCounts(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    in_collection: int | None = None
+    in_collection: Annotated[int | None, NonNull] = None
     """
     Number of collections holding the release (for `user`, your copies).
     """
-    in_wantlist: int | None = None
+    in_wantlist: Annotated[int | None, NonNull] = None
     """
     Number of wantlists holding the release (for `user`, 0 or 1).
     """
@@ -664,11 +674,11 @@ class EditCollectionInstanceRequest(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    rating: Annotated[int | None, Field(ge=0, le=5)] = None
+    rating: Annotated[int | None, Field(ge=0, le=5), NonNull] = None
     """
     New rating, 0 (unrated) to 5.
     """
-    folder_id: Annotated[int | None, Field(ge=1)] = None
+    folder_id: Annotated[int | None, Field(ge=1), NonNull] = None
     """
     Folder to move the instance to (not 0, "All", which cannot receive releases).
     """
@@ -694,14 +704,16 @@ class EditOrderRequest(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    status: OrderStatusInput | None = None
+    status: Annotated[OrderStatusInput | None, NonNull] = None
     """
     New order status; must be one of the order's `next_status` values.
     """
-    shipping: Annotated[float | None, Field(ge=0.0)] = None
+    shipping: Annotated[float | None, Field(ge=0.0), NonNull] = None
     """
     Shipping amount for the order, in the order's currency.
     """
+
+    check_min_properties = min_properties(1)
 
 
 class EditProfileRequest(DiscogsModel):
@@ -713,23 +725,23 @@ class EditProfileRequest(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    name: str | None = None
+    name: Annotated[str | None, NonNull] = None
     """
     Real name of the user.
     """
-    home_page: str | None = None
+    home_page: Annotated[str | None, NonNull] = None
     """
     The user's website.
     """
-    location: str | None = None
+    location: Annotated[str | None, NonNull] = None
     """
     Geographical location.
     """
-    profile: str | None = None
+    profile: Annotated[str | None, NonNull] = None
     """
     Biographical information.
     """
-    curr_abbr: CurrencyCode | None = None
+    curr_abbr: Annotated[CurrencyCode | None, NonNull] = None
 
 
 class Error(DiscogsModel):
@@ -741,7 +753,7 @@ class Error(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    message: str | None = None
+    message: str
     """
     Human-readable error text.
     """
@@ -756,19 +768,19 @@ class Format(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    name: str | None = None
+    name: str
     """
     Format name, e.g. Vinyl, CD, Cassette, File, Box Set.
     """
-    qty: str | int | None = None
+    qty: Annotated[str | int | None, NonNull] = None
     """
     Quantity of items in this format, as a string (e.g. "2").
     """
-    descriptions: list[str] | None = None
+    descriptions: Annotated[list[str] | None, NonNull] = None
     """
     Format descriptions, e.g. "LP", "Album", "12\\"", "33 ⅓ RPM".
     """
-    text: str | None = None
+    text: Annotated[str | None, NonNull] = None
     """
     Free-text format detail, e.g. "320 kbps", "Gatefold".
     """
@@ -783,15 +795,15 @@ class Identifier(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    type: str | None = None
+    type: str
     """
     Identifier kind, e.g. Barcode, Matrix / Runout, Rights Society, Label Code, ASIN.
     """
-    value: str | None = None
+    value: str
     """
     Identifier text as printed.
     """
-    description: str | None = None
+    description: Annotated[str | None, NonNull] = None
     """
     Where or what the identifier is, e.g. "Side A", "Text" (optional).
     """
@@ -811,11 +823,11 @@ class Identity(DiscogsModel):
     User ID.
     """
     username: str
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the user's profile.
     """
-    consumer_name: str | None = None
+    consumer_name: str
     """
     Name of the application the credentials were issued to.
     """
@@ -830,27 +842,27 @@ class Image(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    type: str | None = None
+    type: str
     """
     Known values: primary, secondary.
     """
-    uri: str | None = None
+    uri: str
     """
     Full-size image URL (empty string when not authenticated).
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     Image URL (same as `uri` in current data; empty when not authenticated).
     """
-    uri150: str | None = None
+    uri150: Annotated[str | None, NonNull] = None
     """
     150px thumbnail URL (empty string when not authenticated).
     """
-    width: int | None = None
+    width: Annotated[int | None, NonNull] = None
     """
     Width in pixels.
     """
-    height: int | None = None
+    height: Annotated[int | None, NonNull] = None
     """
     Height in pixels.
     """
@@ -869,11 +881,11 @@ class InventoryExport(DiscogsModel):
     """
     Export id (the `{id}` of Get an export / Download an export).
     """
-    status: str | None = None
+    status: str
     """
     Processing state of the export. Known values: `success` (the only one documented); other states (e.g. while the export is still running) are passed through as-is.
     """
-    created_ts: str | None = None
+    created_ts: str
     """
     When the export was requested, naive ISO 8601 (e.g. `2018-09-27T12:50:39`).
     """
@@ -885,7 +897,7 @@ class InventoryExport(DiscogsModel):
     """
     Name of the CSV file, like `<user>-inventory-YYYYMMDD-HHMM.csv`.
     """
-    url: str | None = None
+    url: Annotated[str, Field(pattern="/inventory/export/")]
     """
     API URL of this export.
     """
@@ -925,7 +937,7 @@ class InventoryPage(DiscogsModel):
 
 
 class InventorySortKey(
-    RootModel[
+    DiscogsRootModel[
         Literal[
             "listed", "price", "item", "artist", "label", "catno", "audio", "status", "location"
         ]
@@ -940,7 +952,7 @@ class InventorySortKey(
 
 
 class InventoryStatusFilter(
-    RootModel[
+    DiscogsRootModel[
         Literal["All", "Deleted", "Draft", "Expired", "For Sale", "Sold", "Suspended", "Violation"]
     ]
 ):
@@ -965,11 +977,11 @@ class InventoryUpload(DiscogsModel):
     """
     Upload id (the `{id}` of Get an upload).
     """
-    status: str | None = None
+    status: str
     """
     Processing state of the upload. Known values: `success` (the only one documented); other states are passed through as-is.
     """
-    type: str | None = None
+    type: str
     """
     Kind of upload. Known values: `add`, `change`, `delete` (the docs' example shows `change` for a file named `add.csv`).
     """
@@ -981,7 +993,7 @@ class InventoryUpload(DiscogsModel):
     """
     Processing report as HTML text, e.g. `CSV file contains 1 records.<p>Processed 1 records.`
     """
-    created_ts: str | None = None
+    created_ts: str
     """
     When the upload was received, naive ISO 8601 (e.g. `2017-12-18T09:20:28`).
     """
@@ -1035,7 +1047,7 @@ class Label(DiscogsModel):
     """
     Label id.
     """
-    name: str | None = None
+    name: str
     """
     Label name.
     """
@@ -1047,26 +1059,26 @@ class Label(DiscogsModel):
     """
     Contact information as free text.
     """
-    parent_label: LabelRelation | None = None
-    sublabels: list[LabelRelation] | None = None
-    urls: list[str] | None = None
+    parent_label: Annotated[LabelRelation | None, NonNull] = None
+    sublabels: Annotated[list[LabelRelation] | None, NonNull] = None
+    urls: Annotated[list[str] | None, NonNull] = None
     """
     Web links.
     """
-    images: list[Image] | None = None
-    data_quality: str | None = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str, Field(pattern="/labels/")]
     """
     API URL of the label.
     """
-    releases_url: str | None = None
+    releases_url: str
     """
     API URL of the label's releases.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the label on discogs.com.
     """
@@ -1081,7 +1093,7 @@ class LabelRef(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
+    id: Annotated[int | str | None, NonNull] = None
     """
     Discogs label id.
     """
@@ -1089,23 +1101,23 @@ class LabelRef(DiscogsModel):
     """
     Label, company or series name.
     """
-    catno: str | None = None
+    catno: Annotated[str | None, NonNull] = None
     """
     Catalog number on this label (may be empty or "none").
     """
-    entity_type: str | None = None
+    entity_type: Annotated[str | None, NonNull] = None
     """
     Numeric entity type id as a string, e.g. "1" (Label), "13" (Phonographic Copyright); may be empty.
     """
-    entity_type_name: str | None = None
+    entity_type_name: Annotated[str | None, NonNull] = None
     """
     Entity type label, e.g. "Label", "Series", "Pressed By", "Distributed By".
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the label.
     """
-    thumbnail_url: str | None = None
+    thumbnail_url: Annotated[str | None, NonNull] = None
     """
     Label thumbnail image URL (newer responses only).
     """
@@ -1120,15 +1132,15 @@ class LabelRelation(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
+    id: int | str
     """
     Label id.
     """
-    name: str | None = None
+    name: str
     """
     Label name.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the label.
     """
@@ -1147,39 +1159,39 @@ class LabelRelease(DiscogsModel):
     """
     Release id.
     """
-    title: str | None = None
+    title: str
     """
     Release title.
     """
-    artist: str | None = None
+    artist: Annotated[str | None, NonNull] = None
     """
     Artist name(s) as text.
     """
-    catno: str | None = None
+    catno: str
     """
     Catalog number on this label.
     """
-    format: str | None = None
+    format: Annotated[str | None, NonNull] = None
     """
     Formats as one comma-separated text, e.g. "CD, Mixed".
     """
-    status: str | None = None
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
     """
-    year: int | None = None
+    year: Annotated[int | None, NonNull] = None
     """
     Release year (0 or absent when unknown).
     """
-    thumb: str | None = None
+    thumb: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (empty when not authenticated).
     """
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the release.
     """
-    stats: DatabaseItemStats | None = None
+    stats: Annotated[DatabaseItemStats | None, NonNull] = None
 
 
 class LabelReleasesPage(DiscogsModel):
@@ -1208,16 +1220,16 @@ class Listing(DiscogsModel):
     """
     Listing id.
     """
-    resource_url: str | None = None
-    uri: str | None = None
+    resource_url: str
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the listing on discogs.com.
     """
-    status: str | None = None
+    status: str
     """
     Listing status (open string). Known values: For Sale, Draft, Expired, Sold, Deleted, Suspended, Violation.
     """
-    condition: str | None = None
+    condition: str
     """
     Media condition (open string). Known values: Mint (M), Near Mint (NM or M-), Very Good Plus (VG+), Very Good (VG), Good Plus (G+), Good (G), Fair (F), Poor (P).
     """
@@ -1233,44 +1245,44 @@ class Listing(DiscogsModel):
     """
     Country the item ships from.
     """
-    posted: str | None = None
+    posted: str
     """
     When the listing was posted, ISO 8601 (with or without a UTC offset, e.g. `2014-07-15T12:55:01-07:00`).
     """
-    allow_offers: bool | None = None
+    allow_offers: Annotated[bool | None, NonNull] = None
     """
     Whether buyers may make offers.
     """
-    offer_submitted: bool | None = None
+    offer_submitted: Annotated[bool | None, NonNull] = None
     """
     Whether the authenticated user has made an offer on this listing.
     """
-    audio: bool | None = None
+    audio: Annotated[bool | None, NonNull] = None
     """
     Whether the seller attached audio.
     """
-    in_cart: bool | None = None
+    in_cart: Annotated[bool | None, NonNull] = None
     """
     Whether the listing is in the authenticated user's cart (authenticated requests only).
     """
-    price: Price | None = None
+    price: Price
     """
     Price, converted to the requested or user currency.
     """
-    original_price: OriginalPrice | None = None
+    original_price: Annotated[OriginalPrice | None, NonNull] = None
     """
     Price in the seller's own currency.
     """
-    shipping_price: Price | None = None
+    shipping_price: Annotated[Price | None, NonNull] = None
     """
     Shipping price, converted to the requested or user currency.
     """
-    original_shipping_price: OriginalPrice | None = None
+    original_shipping_price: Annotated[OriginalPrice | None, NonNull] = None
     """
     Shipping price in the seller's own currency.
     """
-    seller: MarketplaceUserRef | None = None
-    release: ListingRelease | None = None
+    seller: MarketplaceUserRef
+    release: ListingRelease
     weight: float | str | None = None
     """
     Weight in grams (owner only); may be `auto`.
@@ -1293,7 +1305,7 @@ class Listing(DiscogsModel):
     """
 
 
-class ListingAuto(RootModel[Literal["auto"]]):
+class ListingAuto(DiscogsRootModel[Literal["auto"]]):
     root: Literal["auto"]
     """
     The literal `auto`, asking Discogs to estimate a listing's `weight` or `format_quantity`.
@@ -1313,17 +1325,17 @@ class ListingCreated(DiscogsModel):
     """
     Id of the new listing.
     """
-    resource_url: str | None = None
+    resource_url: str
 
 
-class ListingNumberOrAutoListingNumberOrAuto(RootModel[float]):
+class ListingNumberOrAutoListingNumberOrAuto(DiscogsRootModel[float]):
     root: Annotated[float, Field(ge=0.0)]
     """
     A non-negative number, or the string `auto` to let Discogs estimate the value (listing `weight` in grams and `format_quantity`, "Counts As"; Docs L2868-L2874).
     """
 
 
-class ListingNumberOrAuto(RootModel[ListingNumberOrAutoListingNumberOrAuto | ListingAuto]):
+class ListingNumberOrAuto(DiscogsRootModel[ListingNumberOrAutoListingNumberOrAuto | ListingAuto]):
     root: ListingNumberOrAutoListingNumberOrAuto | ListingAuto
     """
     A non-negative number, or the string `auto` to let Discogs estimate the value (listing `weight` in grams and `format_quantity`, "Counts As"; Docs L2868-L2874).
@@ -1339,27 +1351,27 @@ class ListingRelease(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
-    description: str | None = None
+    id: int | str
+    description: str
     """
     Display text, e.g. `Persuader, The - Stockholm (2x12")`.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     catalog_number: str | None = None
     year: int | None = None
-    artist: str | None = None
-    title: str | None = None
-    format: str | None = None
+    artist: Annotated[str | None, NonNull] = None
+    title: Annotated[str | None, NonNull] = None
+    format: Annotated[str | None, NonNull] = None
     """
     Format summary, e.g. `LP, Album`.
     """
-    label: str | None = None
-    thumbnail: str | None = None
+    label: Annotated[str | None, NonNull] = None
+    thumbnail: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (authenticated requests only).
     """
-    images: list[Image] | None = None
-    stats: ListingReleaseStats | None = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    stats: Annotated[ListingReleaseStats | None, NonNull] = None
     """
     Wantlist/collection counts for the release.
     """
@@ -1374,8 +1386,8 @@ class ListingReleaseStats(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    community: ListingReleaseStatsCommunity | None = None
-    user: ListingReleaseStatsUser | None = None
+    community: Annotated[ListingReleaseStatsCommunity | None, NonNull] = None
+    user: Annotated[ListingReleaseStatsUser | None, NonNull] = None
     """
     Counts for the authenticated user.
     """
@@ -1386,8 +1398,8 @@ class ListingReleaseStatsCommunity(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    in_wantlist: int | None = None
-    in_collection: int | None = None
+    in_wantlist: Annotated[int | None, NonNull] = None
+    in_collection: Annotated[int | None, NonNull] = None
 
 
 class ListingReleaseStatsUser(DiscogsModel):
@@ -1399,11 +1411,11 @@ class ListingReleaseStatsUser(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    in_wantlist: int | None = None
-    in_collection: int | None = None
+    in_wantlist: Annotated[int | None, NonNull] = None
+    in_collection: Annotated[int | None, NonNull] = None
 
 
-class ListingStatusInput(RootModel[Literal["For Sale", "Draft"]]):
+class ListingStatusInput(DiscogsRootModel[Literal["For Sale", "Draft"]]):
     root: Literal["For Sale", "Draft"]
     """
     Status to give a listing when creating or editing it (Docs L2856-2858).
@@ -1419,15 +1431,15 @@ class MarketplaceStats(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    lowest_price: Price | None = None
+    lowest_price: Price | None
     """
     Lowest price currently asked, or null.
     """
-    num_for_sale: int | None = None
+    num_for_sale: int | None
     """
     Number of copies for sale, or null.
     """
-    blocked_from_sale: bool | None = None
+    blocked_from_sale: Annotated[bool | None, NonNull] = None
     """
     Whether the release is blocked from sale on the Marketplace.
     """
@@ -1442,16 +1454,16 @@ class MarketplaceUserRef(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
-    username: str | None = None
-    resource_url: str | None = None
-    url: str | None = None
-    html_url: str | None = None
+    id: Annotated[int | str | None, NonNull] = None
+    username: str
+    resource_url: Annotated[str | None, NonNull] = None
+    url: Annotated[str | None, NonNull] = None
+    html_url: Annotated[str | None, NonNull] = None
     """
     Profile page on discogs.com.
     """
-    uid: int | str | None = None
-    avatar_url: str | None = None
+    uid: Annotated[int | str | None, NonNull] = None
+    avatar_url: Annotated[str | None, NonNull] = None
     shipping: str | None = None
     """
     Seller's shipping terms (free text).
@@ -1464,7 +1476,7 @@ class MarketplaceUserRef(DiscogsModel):
     """
     Seller's minimum order total.
     """
-    stats: MarketplaceUserRefStats | None = None
+    stats: Annotated[MarketplaceUserRefStats | None, NonNull] = None
     """
     Seller feedback statistics.
     """
@@ -1510,49 +1522,49 @@ class Master(DiscogsModel):
     """
     Title of the master release.
     """
-    year: int | None = None
+    year: Annotated[int | None, NonNull] = None
     """
     Year of the master (0 when unknown).
     """
-    main_release: int | None = None
+    main_release: int
     """
     Id of the main release.
     """
-    main_release_url: str | None = None
+    main_release_url: Annotated[str | None, NonNull] = None
     """
     API URL of the main release.
     """
-    most_recent_release: int | None = None
+    most_recent_release: Annotated[int | None, NonNull] = None
     """
     Id of the most recent version.
     """
-    most_recent_release_url: str | None = None
+    most_recent_release_url: Annotated[str | None, NonNull] = None
     """
     API URL of the most recent version.
     """
-    versions_url: str | None = None
+    versions_url: str
     """
     API URL of the list of versions.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str, Field(pattern="/masters/")]
     """
     API URL of the master.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the master on discogs.com.
     """
-    artists: list[ArtistCredit] | None = None
-    genres: list[str] | None = None
-    styles: list[str] | None = None
-    tracklist: list[Track] | None = None
-    images: list[Image] | None = None
-    videos: list[Video] | None = None
+    artists: Annotated[list[ArtistCredit] | None, NonNull] = None
+    genres: Annotated[list[str] | None, NonNull] = None
+    styles: Annotated[list[str] | None, NonNull] = None
+    tracklist: Annotated[list[Track] | None, NonNull] = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    videos: Annotated[list[Video] | None, NonNull] = None
     notes: str | None = None
     """
     Notes on the master.
     """
-    data_quality: str | None = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
@@ -1579,47 +1591,47 @@ class MasterVersion(DiscogsModel):
     """
     Release id.
     """
-    title: str | None = None
+    title: str
     """
     Release title.
     """
-    status: str | None = None
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
     """
-    format: str | None = None
+    format: Annotated[str | None, NonNull] = None
     """
     Formats as one comma-separated text, e.g. "12\\", 33 ⅓ RPM".
     """
-    major_formats: list[str] | None = None
+    major_formats: Annotated[list[str] | None, NonNull] = None
     """
     Main format names, e.g. ["Vinyl"] (newer responses only).
     """
-    label: str | None = None
+    label: Annotated[str | None, NonNull] = None
     """
     Label name(s) as text.
     """
-    catno: str | None = None
+    catno: Annotated[str | None, NonNull] = None
     """
     Catalog number(s) as text.
     """
-    country: str | None = None
+    country: Annotated[str | None, NonNull] = None
     """
     Country of release.
     """
-    released: str | None = None
+    released: Annotated[str | None, NonNull] = None
     """
     Release date or year as text, e.g. "1993" or "1998-12-00" (may be "0" or empty).
     """
-    thumb: str | None = None
+    thumb: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (empty when not authenticated).
     """
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the release.
     """
-    stats: DatabaseItemStats | None = None
+    stats: Annotated[DatabaseItemStats | None, NonNull] = None
 
 
 class MasterVersionsFilterFacet(DiscogsModel):
@@ -1631,19 +1643,19 @@ class MasterVersionsFilterFacet(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: str | None = None
+    id: Annotated[str | None, NonNull] = None
     """
     Facet id, e.g. "format", "country".
     """
-    title: str | None = None
+    title: Annotated[str | None, NonNull] = None
     """
     Facet display title.
     """
-    allows_multiple_values: bool | None = None
+    allows_multiple_values: Annotated[bool | None, NonNull] = None
     """
     Whether several values of this facet can be combined.
     """
-    values: list[MasterVersionsFilterFacetValue] | None = None
+    values: Annotated[list[MasterVersionsFilterFacetValue] | None, NonNull] = None
 
 
 class MasterVersionsFilterFacetValue(DiscogsModel):
@@ -1655,15 +1667,15 @@ class MasterVersionsFilterFacetValue(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    title: str | None = None
+    title: Annotated[str | None, NonNull] = None
     """
     Display title, e.g. "Spirit Zone Recordings".
     """
-    value: str | None = None
+    value: Annotated[str | None, NonNull] = None
     """
     Value to pass to the filter parameter, URL-encoded with "+", e.g. "Spirit+Zone+Recordings".
     """
-    count: int | None = None
+    count: Annotated[int | None, NonNull] = None
     """
     Number of versions with this value.
     """
@@ -1678,11 +1690,11 @@ class MasterVersionsFilters(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    applied: dict[str, Any] | None = None
+    applied: Annotated[dict[str, Any] | None, NonNull] = None
     """
     Filters in effect, keyed by filter name.
     """
-    available: dict[str, dict[str, int]] | None = None
+    available: Annotated[dict[str, dict[str, int]] | None, NonNull] = None
     """
     Available filter values per filter name, each mapping a value to its count.
     """
@@ -1699,12 +1711,12 @@ class MasterVersionsPage(DiscogsModel):
     )
     pagination: Pagination
     versions: list[MasterVersion]
-    filters: MasterVersionsFilters | None = None
-    filter_facets: list[MasterVersionsFilterFacet] | None = None
+    filters: Annotated[MasterVersionsFilters | None, NonNull] = None
+    filter_facets: Annotated[list[MasterVersionsFilterFacet] | None, NonNull] = None
 
 
 class MediaCondition(
-    RootModel[
+    DiscogsRootModel[
         Literal[
             "Mint (M)",
             "Near Mint (NM or M-)",
@@ -1768,7 +1780,7 @@ class OAuthRequestTokenResponse(DiscogsModel):
     """
     The request token secret (needed to sign the access-token request).
     """
-    oauth_callback_confirmed: str | None = None
+    oauth_callback_confirmed: Annotated[str | None, NonNull] = None
     """
     Callback confirmation, the string `true` (OAuth 1.0a). Known values: `true`.
     """
@@ -1787,37 +1799,37 @@ class Order(DiscogsModel):
     """
     Order id, a string such as `1-1`.
     """
-    resource_url: str | None = None
-    messages_url: str | None = None
+    resource_url: str
+    messages_url: Annotated[str | None, NonNull] = None
     """
     API URL of the order's messages.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the order on discogs.com.
     """
-    status: str | None = None
+    status: str
     """
     Order status (open string). Known values: New Order, Buyer Contacted, Invoice Sent, Payment Pending, Payment Received, In Progress, Shipped, Merged, Order Changed, Refund Sent, Cancelled, Cancelled (Non-Paying Buyer), Cancelled (Item Unavailable), Cancelled (Per Buyer's Request), Cancelled (Refund Received).
     """
-    next_status: list[str] | None = None
+    next_status: Annotated[list[str] | None, NonNull] = None
     """
     Statuses the order may be moved to next (open strings).
     """
-    fee: Price | None = None
+    fee: Annotated[Price | None, NonNull] = None
     """
     Marketplace fee for the order.
     """
-    created: str | None = None
+    created: str
     """
     Creation time, ISO 8601 (e.g. `2011-10-21T09:25:17-07:00`).
     """
-    last_activity: str | None = None
+    last_activity: Annotated[str | None, NonNull] = None
     """
     Time of the last activity, ISO 8601.
     """
-    items: list[OrderItem] | None = None
-    shipping: OrderShipping | None = None
+    items: list[OrderItem]
+    shipping: Annotated[OrderShipping | None, NonNull] = None
     shipping_address: str | None = None
     """
     Buyer's shipping address (multi-line free text).
@@ -1826,10 +1838,10 @@ class Order(DiscogsModel):
     """
     Buyer's instructions to the seller.
     """
-    archived: bool | None = None
-    seller: MarketplaceUserRef | None = None
-    buyer: MarketplaceUserRef | None = None
-    total: Price | None = None
+    archived: Annotated[bool | None, NonNull] = None
+    seller: MarketplaceUserRef
+    buyer: MarketplaceUserRef
+    total: Annotated[Price | None, NonNull] = None
     """
     Order total including shipping.
     """
@@ -1844,12 +1856,12 @@ class OrderItem(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | str | None = None
+    id: int | str
     """
     Listing id of the item.
     """
-    release: ListingRelease | None = None
-    price: Price | None = None
+    release: ListingRelease
+    price: Price
     media_condition: str | None = None
     """
     Media condition (open string; known values as for listings).
@@ -1869,41 +1881,41 @@ class OrderMessage(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    type: str | None = None
+    type: Annotated[str | None, NonNull] = None
     """
     Kind of entry (open string). Known values: message, status, shipping, refund_sent, refund_received.
     """
-    message: str | None = None
+    message: str
     """
     Text of the message.
     """
     subject: str | None = None
-    timestamp: str | None = None
+    timestamp: str
     """
     When the entry was made, ISO 8601 (e.g. `2015-06-02T13:17:54-07:00`).
     """
-    order: OrderRef | None = None
-    from_: Annotated[MarketplaceUserRef | None, Field(alias="from")] = None
+    order: OrderRef
+    from_: Annotated[MarketplaceUserRef | None, Field(alias="from"), NonNull] = None
     """
     Author of a `message` entry.
     """
-    actor: MarketplaceUserRef | None = None
+    actor: Annotated[MarketplaceUserRef | None, NonNull] = None
     """
     User who made a status change.
     """
-    status_id: int | None = None
+    status_id: Annotated[int | None, NonNull] = None
     """
     Numeric order status of a `status` entry (seen: 1 created/merged, 3 Invoice Sent, 5 Payment Received, 6 Shipped).
     """
-    original: float | str | None = None
+    original: Annotated[float | str | None, NonNull] = None
     """
     Previous shipping amount (`shipping` entries).
     """
-    new: float | str | None = None
+    new: Annotated[float | str | None, NonNull] = None
     """
     New shipping amount (`shipping` entries).
     """
-    refund: OrderMessageRefund | None = None
+    refund: Annotated[OrderMessageRefund | None, NonNull] = None
     """
     Refund details (`refund_sent`/`refund_received` entries).
     """
@@ -1918,8 +1930,8 @@ class OrderMessageRefund(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    amount: float | str | None = None
-    order: OrderRef | None = None
+    amount: Annotated[float | str | None, NonNull] = None
+    order: Annotated[OrderRef | None, NonNull] = None
 
 
 class OrderMessagesPage(DiscogsModel):
@@ -1944,11 +1956,11 @@ class OrderRef(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: str | None = None
+    id: str
     """
     Order id, a string such as `1-1`.
     """
-    resource_url: str | None = None
+    resource_url: str
 
 
 class OrderShipping(DiscogsModel):
@@ -1960,7 +1972,7 @@ class OrderShipping(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    currency: str | None = None
+    currency: Annotated[str | None, NonNull] = None
     method: str | None = None
     """
     Shipping method, e.g. `Standard`.
@@ -1968,7 +1980,7 @@ class OrderShipping(DiscogsModel):
     value: float | str | None = None
 
 
-class OrderSortKey(RootModel[Literal["id", "buyer", "created", "status", "last_activity"]]):
+class OrderSortKey(DiscogsRootModel[Literal["id", "buyer", "created", "status", "last_activity"]]):
     root: Literal["id", "buyer", "created", "status", "last_activity"]
     """
     Sort key for List Orders (Docs L3391-L3403).
@@ -1976,7 +1988,7 @@ class OrderSortKey(RootModel[Literal["id", "buyer", "created", "status", "last_a
 
 
 class OrderStatusFilter(
-    RootModel[
+    DiscogsRootModel[
         Literal[
             "All",
             "New Order",
@@ -2021,7 +2033,7 @@ class OrderStatusFilter(
 
 
 class OrderStatusInput(
-    RootModel[
+    DiscogsRootModel[
         Literal[
             "New Order",
             "Buyer Contacted",
@@ -2077,19 +2089,23 @@ class OriginalPrice(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    curr_abbr: str | None = None
+    curr_abbr: Annotated[str | None, NonNull] = None
     """
     Currency code (open string), e.g. `USD`.
     """
-    curr_id: int | None = None
+    curr_id: Annotated[int | None, NonNull] = None
     """
     Discogs' internal currency id.
     """
-    formatted: str | None = None
+    formatted: Annotated[str | None, NonNull] = None
     """
     Display string, e.g. `$120.00`.
     """
-    value: float | str | None = None
+    value: Annotated[float | str | None, NonNull] = None
+    converted: Annotated[OriginalPrice | None, NonNull] = None
+    """
+    The price converted to the requesting user's currency.
+    """
 
 
 class Pagination(DiscogsModel):
@@ -2117,7 +2133,7 @@ class Pagination(DiscogsModel):
     """
     Total number of items across all pages.
     """
-    urls: PaginationUrls | None = None
+    urls: Annotated[PaginationUrls | None, NonNull] = None
 
 
 class PaginationUrls(DiscogsModel):
@@ -2129,19 +2145,19 @@ class PaginationUrls(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    first: str | None = None
+    first: Annotated[str | None, NonNull] = None
     """
     URL of the first page.
     """
-    prev: str | None = None
+    prev: Annotated[str | None, NonNull] = None
     """
     URL of the previous page.
     """
-    next: str | None = None
+    next: Annotated[str | None, NonNull] = None
     """
     URL of the next page.
     """
-    last: str | None = None
+    last: Annotated[str | None, NonNull] = None
     """
     URL of the last page.
     """
@@ -2156,11 +2172,11 @@ class Price(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    currency: str | None = None
+    currency: str
     """
     Three-letter currency code (open string). Known values: USD, GBP, EUR, CAD, AUD, JPY, CHF, MXN, BRL, NZD, SEK, ZAR.
     """
-    value: float | str | None = None
+    value: float | str
     """
     Amount in that currency.
     """
@@ -2177,7 +2193,7 @@ class Fee(Price):
     )
 
 
-class PriceSuggestions(RootModel[dict[str, Price]]):
+class PriceSuggestions(DiscogsRootModel[dict[str, Price]]):
     """
     Suggested prices for a release keyed by media condition string (e.g. `Mint (M)`, `Very Good Plus (VG+)`), in the user's selling currency. `{}` when no suggestions are available (Docs L3875-L3877).
     """
@@ -2202,81 +2218,81 @@ class Release(DiscogsModel):
     """
     Release title.
     """
-    status: str | None = None
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
     """
-    year: int | None = None
+    year: Annotated[int | None, NonNull] = None
     """
     Release year (0 when unknown).
     """
-    released: str | None = None
+    released: Annotated[str | None, NonNull] = None
     """
     Release date as entered, e.g. "1987-07-00", "1999-00-00" or "1999".
     """
-    released_formatted: str | None = None
+    released_formatted: Annotated[str | None, NonNull] = None
     """
     Release date formatted for display, e.g. "27 Jul 1987", "1999".
     """
-    country: str | None = None
+    country: Annotated[str | None, NonNull] = None
     """
     Country of release (may be empty).
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str, Field(pattern="/releases/")]
     """
     API URL of the release.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the release on discogs.com.
     """
-    artists: list[ArtistCredit] | None = None
+    artists: Annotated[list[ArtistCredit] | None, NonNull] = None
     """
     Main artists.
     """
-    artists_sort: str | None = None
+    artists_sort: Annotated[str | None, NonNull] = None
     """
     Artist names joined for sorting (newer responses only).
     """
-    extraartists: list[ArtistCredit] | None = None
+    extraartists: Annotated[list[ArtistCredit] | None, NonNull] = None
     """
     Release-wide credits (producers, engineers, ...).
     """
-    labels: list[LabelRef] | None = None
+    labels: Annotated[list[LabelRef] | None, NonNull] = None
     """
     Labels and catalog numbers.
     """
-    series: list[LabelRef] | None = None
+    series: Annotated[list[LabelRef] | None, NonNull] = None
     """
     Series the release belongs to.
     """
-    companies: list[LabelRef] | None = None
+    companies: Annotated[list[LabelRef] | None, NonNull] = None
     """
     Companies involved (pressing plant, distributor, copyright holders, ...).
     """
-    formats: list[Format] | None = None
-    format_quantity: int | None = None
+    formats: Annotated[list[Format] | None, NonNull] = None
+    format_quantity: Annotated[int | None, NonNull] = None
     """
     Total number of items (discs, records, files...) in the release.
     """
-    genres: list[str] | None = None
-    styles: list[str] | None = None
-    tracklist: list[Track] | None = None
-    identifiers: list[Identifier] | None = None
+    genres: Annotated[list[str] | None, NonNull] = None
+    styles: Annotated[list[str] | None, NonNull] = None
+    tracklist: Annotated[list[Track] | None, NonNull] = None
+    identifiers: Annotated[list[Identifier] | None, NonNull] = None
     """
     Barcodes, matrix numbers and other identifiers.
     """
-    images: list[Image] | None = None
-    thumb: str | None = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    thumb: Annotated[str | None, NonNull] = None
     """
     Thumbnail image URL (empty when not authenticated or no image).
     """
-    videos: list[Video] | None = None
+    videos: Annotated[list[Video] | None, NonNull] = None
     notes: str | None = None
     """
     Release notes (Discogs markup unless another Accept media type is chosen).
     """
-    data_quality: str | None = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect, Entirely Incorrect Edit.
     """
@@ -2288,12 +2304,12 @@ class Release(DiscogsModel):
     """
     API URL of the master release (absent or null when none).
     """
-    community: ReleaseCommunity | None = None
-    date_added: str | None = None
+    community: Annotated[ReleaseCommunity | None, NonNull] = None
+    date_added: Annotated[str | None, NonNull] = None
     """
     When the release was added, ISO 8601 with offset, e.g. "2004-04-30T08:10:05-07:00".
     """
-    date_changed: str | None = None
+    date_changed: Annotated[str | None, NonNull] = None
     """
     When the release was last changed, ISO 8601 with offset.
     """
@@ -2309,11 +2325,11 @@ class Release(DiscogsModel):
     """
     Estimated shipping weight in grams.
     """
-    blocked_from_sale: bool | None = None
+    blocked_from_sale: Annotated[bool | None, NonNull] = None
     """
     Whether the release may not be sold in the marketplace.
     """
-    is_offensive: bool | None = None
+    is_offensive: Annotated[bool | None, NonNull] = None
     """
     Whether the release is flagged as offensive.
     """
@@ -2328,22 +2344,22 @@ class ReleaseCommunity(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    have: int | None = None
+    have: Annotated[int | None, NonNull] = None
     """
     Number of users who have the release in their collection.
     """
-    want: int | None = None
+    want: Annotated[int | None, NonNull] = None
     """
     Number of users who have the release in their wantlist.
     """
-    rating: ReleaseRatingSummary | None = None
-    submitter: ReleaseContributor | None = None
-    contributors: list[ReleaseContributor] | None = None
-    data_quality: str | None = None
+    rating: Annotated[ReleaseRatingSummary | None, NonNull] = None
+    submitter: Annotated[ReleaseContributor | None, NonNull] = None
+    contributors: Annotated[list[ReleaseContributor] | None, NonNull] = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Data quality vote (same values as the release's `data_quality`).
     """
-    status: str | None = None
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
     """
@@ -2358,11 +2374,11 @@ class ReleaseContributor(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    username: str | None = None
+    username: Annotated[str | None, NonNull] = None
     """
     Discogs username.
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of the user.
     """
@@ -2377,15 +2393,15 @@ class ReleaseRatingByUser(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    username: str | None = None
+    username: str
     """
     The rater's username.
     """
-    release_id: int | None = None
+    release_id: int
     """
     Release id.
     """
-    rating: int | None = None
+    rating: int
     """
     Rating 1-5, or 0 when the user has not rated the release.
     """
@@ -2400,11 +2416,11 @@ class ReleaseRatingSummary(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    average: float | str | None = None
+    average: float | str
     """
     Average rating, 0-5 (0 when nobody rated it).
     """
-    count: int | None = None
+    count: int
     """
     Number of users who rated the release.
     """
@@ -2412,25 +2428,27 @@ class ReleaseRatingSummary(DiscogsModel):
 
 class ReleaseStats(DiscogsModel):
     """
-    Have/want counts of a release (Docs L1056-1108). Nothing is required: the live endpoint has also been seen answering only `{"is_offensive": false}`.
+    Have/want counts of a release (Docs L1056-1108). The live endpoint has also been seen answering only `{"is_offensive": false}`.
     """
 
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    num_have: int | None = None
+    num_have: Annotated[int | None, NonNull] = None
     """
     Number of users who have the release in their collection.
     """
-    num_want: int | None = None
+    num_want: Annotated[int | None, NonNull] = None
     """
     Number of users who want the release.
     """
-    is_offensive: bool | None = None
+    is_offensive: Annotated[bool | None, NonNull] = None
     """
     Whether the release is flagged as offensive.
     """
+
+    check_required_any = required_any(("num_have", "num_want"), ("is_offensive",))
 
 
 class SearchResult(DiscogsModel):
@@ -2450,7 +2468,7 @@ class SearchResult(DiscogsModel):
     """
     Known values: release, master, artist, label.
     """
-    title: str | None = None
+    title: str
     """
     Title; for releases and masters "Artist - Title".
     """
@@ -2462,49 +2480,49 @@ class SearchResult(DiscogsModel):
     """
     Cover image URL.
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page path on discogs.com (relative, e.g. "/Nirvana-Nevermind/release/2028757").
     """
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of the hit.
     """
-    country: str | None = None
+    country: Annotated[str | None, NonNull] = None
     """
     Country of release (may be empty).
     """
-    year: str | int | None = None
+    year: Annotated[str | int | None, NonNull] = None
     """
     Release year as a string, e.g. "1991".
     """
-    format: list[str] | None = None
+    format: Annotated[list[str] | None, NonNull] = None
     """
     Format names and descriptions, e.g. ["Vinyl", "LP", "Album"].
     """
-    formats: list[Format] | None = None
+    formats: Annotated[list[Format] | None, NonNull] = None
     """
     Structured formats (newer responses only).
     """
-    format_quantity: int | None = None
+    format_quantity: Annotated[int | None, NonNull] = None
     """
     Number of items in the release (newer responses only).
     """
-    label: list[str] | str | None = None
+    label: Annotated[list[str] | str | None, NonNull] = None
     """
     Label names.
     """
-    catno: str | None = None
+    catno: Annotated[str | None, NonNull] = None
     """
     Catalog number (may be empty or "none").
     """
-    barcode: list[str] | None = None
+    barcode: Annotated[list[str] | None, NonNull] = None
     """
     Barcodes and other identifiers.
     """
-    genre: list[str] | None = None
-    style: list[str] | None = None
-    community: SearchResultCommunity | None = None
+    genre: Annotated[list[str] | None, NonNull] = None
+    style: Annotated[list[str] | None, NonNull] = None
+    community: Annotated[SearchResultCommunity | None, NonNull] = None
     master_id: int | None = None
     """
     Id of the master release (null when none).
@@ -2513,7 +2531,7 @@ class SearchResult(DiscogsModel):
     """
     API URL of the master release (null when none).
     """
-    user_data: SearchResultUserData | None = None
+    user_data: Annotated[SearchResultUserData | None, NonNull] = None
 
 
 class SearchResultCommunity(DiscogsModel):
@@ -2525,11 +2543,11 @@ class SearchResultCommunity(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    have: int | None = None
+    have: Annotated[int | None, NonNull] = None
     """
     Number of users who have it in their collection.
     """
-    want: int | None = None
+    want: Annotated[int | None, NonNull] = None
     """
     Number of users who have it in their wantlist.
     """
@@ -2544,8 +2562,8 @@ class SearchResultUserData(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    in_collection: bool | None = None
-    in_wantlist: bool | None = None
+    in_collection: Annotated[bool | None, NonNull] = None
+    in_wantlist: Annotated[bool | None, NonNull] = None
 
 
 class SearchResultsPage(DiscogsModel):
@@ -2562,7 +2580,7 @@ class SearchResultsPage(DiscogsModel):
 
 
 class SleeveCondition(
-    RootModel[
+    DiscogsRootModel[
         Literal[
             "Mint (M)",
             "Near Mint (NM or M-)",
@@ -2596,7 +2614,7 @@ class SleeveCondition(
     """
 
 
-class SortOrder(RootModel[Literal["asc", "desc"]]):
+class SortOrder(DiscogsRootModel[Literal["asc", "desc"]]):
     root: Literal["asc", "desc"]
     """
     Sort direction.
@@ -2625,31 +2643,31 @@ class Track(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    position: str | None = None
+    position: str
     """
     Track position, e.g. "A1", "1", "2-03" (empty for headings).
     """
-    type_: str | None = None
+    type_: Annotated[str | None, NonNull] = None
     """
     Known values: track, heading, index.
     """
-    title: str | None = None
+    title: str
     """
     Track title.
     """
-    duration: str | None = None
+    duration: Annotated[str | None, NonNull] = None
     """
     Duration as text, e.g. "5:30" (empty when unknown).
     """
-    artists: list[ArtistCredit] | None = None
+    artists: Annotated[list[ArtistCredit] | None, NonNull] = None
     """
     Track artists when they differ from the release artists.
     """
-    extraartists: list[ArtistCredit] | None = None
+    extraartists: Annotated[list[ArtistCredit] | None, NonNull] = None
     """
     Per-track credits (producers, remixers, ...).
     """
-    sub_tracks: list[Track] | None = None
+    sub_tracks: Annotated[list[Track] | None, NonNull] = None
     """
     Parts of an index track or medley.
     """
@@ -2679,44 +2697,44 @@ class UserList(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | None = None
+    id: Annotated[int | None, NonNull] = None
     """
     List ID (real responses).
     """
-    list_id: int | None = None
+    list_id: Annotated[int | None, NonNull] = None
     """
     List ID (docs example).
     """
-    name: str | None = None
+    name: str
     description: str | None = None
-    public: bool | None = None
-    date_added: str | None = None
+    public: Annotated[bool | None, NonNull] = None
+    date_added: Annotated[str | None, NonNull] = None
     """
     ISO 8601 creation time (real responses).
     """
-    date_changed: str | None = None
+    date_changed: Annotated[str | None, NonNull] = None
     """
     ISO 8601 time of the last change (real responses).
     """
-    created_ts: str | None = None
+    created_ts: Annotated[str | None, NonNull] = None
     """
     ISO 8601 creation time (docs example).
     """
-    modified_ts: str | None = None
+    modified_ts: Annotated[str | None, NonNull] = None
     """
     ISO 8601 time of the last change (docs example).
     """
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Web page of the list (real responses).
     """
-    url: str | None = None
+    url: Annotated[str | None, NonNull] = None
     """
     Web page of the list (docs example).
     """
-    resource_url: str | None = None
+    resource_url: str
     image_url: str | None = None
-    user: UserListOwner | None = None
+    user: Annotated[UserListOwner | None, NonNull] = None
     items: list[UserListItem]
     """
     All items of the list (not paginated).
@@ -2736,11 +2754,11 @@ class UserListItem(DiscogsModel):
     """
     ID of the release, master, artist or label.
     """
-    type: str | None = None
+    type: str
     """
     Kind of entity. Known values: release, master, artist, label.
     """
-    display_title: str | None = None
+    display_title: str
     """
     Title to show, e.g. "Artist - Title".
     """
@@ -2748,10 +2766,10 @@ class UserListItem(DiscogsModel):
     """
     The list owner's comment on the item.
     """
-    uri: str | None = None
-    resource_url: str | None = None
+    uri: Annotated[str | None, NonNull] = None
+    resource_url: str
     image_url: str | None = None
-    stats: UserListItemStats | None = None
+    stats: Annotated[UserListItemStats | None, NonNull] = None
     """
     Have/want counts of the item (not in the docs; seen in real responses).
     """
@@ -2766,8 +2784,8 @@ class UserListItemCounts(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    in_collection: int | None = None
-    in_wantlist: int | None = None
+    in_collection: Annotated[int | None, NonNull] = None
+    in_wantlist: Annotated[int | None, NonNull] = None
 
 
 class UserListItemStats(DiscogsModel):
@@ -2779,8 +2797,8 @@ class UserListItemStats(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    community: UserListItemCounts | None = None
-    user: UserListItemCounts | None = None
+    community: Annotated[UserListItemCounts | None, NonNull] = None
+    user: Annotated[UserListItemCounts | None, NonNull] = None
 
 
 class UserListOwner(DiscogsModel):
@@ -2792,10 +2810,10 @@ class UserListOwner(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    id: int | None = None
-    username: str | None = None
-    avatar_url: str | None = None
-    resource_url: str | None = None
+    id: Annotated[int | None, NonNull] = None
+    username: Annotated[str | None, NonNull] = None
+    avatar_url: Annotated[str | None, NonNull] = None
+    resource_url: Annotated[str | None, NonNull] = None
 
 
 class UserListSummary(DiscogsModel):
@@ -2811,24 +2829,24 @@ class UserListSummary(DiscogsModel):
     """
     List ID.
     """
-    name: str | None = None
+    name: str
     description: str | None = None
-    public: bool | None = None
-    date_added: str | None = None
+    public: Annotated[bool | None, NonNull] = None
+    date_added: Annotated[str | None, NonNull] = None
     """
     ISO 8601 creation time.
     """
-    date_changed: str | None = None
+    date_changed: Annotated[str | None, NonNull] = None
     """
     ISO 8601 time of the last change.
     """
-    uri: str | None = None
+    uri: str
     """
     Web page of the list.
     """
-    resource_url: str | None = None
+    resource_url: str
     image_url: str | None = None
-    user: UserListOwner | None = None
+    user: Annotated[UserListOwner | None, NonNull] = None
 
 
 class UserListsPage(DiscogsModel):
@@ -2858,11 +2876,11 @@ class UserProfile(DiscogsModel):
     User ID.
     """
     username: str
-    resource_url: str | None = None
+    resource_url: str
     """
     API URL of this profile.
     """
-    uri: str | None = None
+    uri: str
     """
     Web page of the user on discogs.com.
     """
@@ -2882,94 +2900,94 @@ class UserProfile(DiscogsModel):
     """
     Geographical location as typed by the user.
     """
-    email: str | None = None
+    email: Annotated[str | None, NonNull] = None
     """
     E-mail address; only when authenticated as this user (Docs L4883).
     """
-    registered: str | None = None
+    registered: Annotated[str | None, NonNull] = None
     """
     Registration time, ISO 8601 with offset (e.g. "2012-08-15T21:13:36-07:00"; the edit example uses a space instead of "T").
     """
-    avatar_url: str | None = None
+    avatar_url: Annotated[str | None, NonNull] = None
     """
     Avatar image URL (may be empty).
     """
-    banner_url: str | None = None
+    banner_url: Annotated[str | None, NonNull] = None
     """
     Profile banner image URL (empty when none; seen in real captures).
     """
-    curr_abbr: str | None = None
+    curr_abbr: Annotated[str | None, NonNull] = None
     """
     Marketplace currency of the user. Known values: USD, GBP, EUR, CAD, AUD, JPY, CHF, MXN, BRL, NZD, SEK, ZAR; may be empty.
     """
-    rank: float | None = None
+    rank: Annotated[float | None, NonNull] = None
     """
     Contributor rank.
     """
-    rating_avg: float | None = None
+    rating_avg: Annotated[float | None, NonNull] = None
     """
     Average of the ratings the user has given to releases.
     """
-    releases_contributed: int | None = None
-    releases_rated: int | None = None
-    num_pending: int | None = None
+    releases_contributed: Annotated[int | None, NonNull] = None
+    releases_rated: Annotated[int | None, NonNull] = None
+    num_pending: Annotated[int | None, NonNull] = None
     """
     Number of pending database submissions.
     """
-    num_for_sale: int | None = None
+    num_for_sale: Annotated[int | None, NonNull] = None
     """
     Number of marketplace listings for sale.
     """
-    num_lists: int | None = None
+    num_lists: Annotated[int | None, NonNull] = None
     """
     Number of lists (includes private lists only for the owner).
     """
-    num_collection: int | None = None
+    num_collection: Annotated[int | None, NonNull] = None
     """
     Collection size; only for the owner or when the collection is public.
     """
-    num_wantlist: int | None = None
+    num_wantlist: Annotated[int | None, NonNull] = None
     """
     Wantlist size; only for the owner or when the wantlist is public.
     """
-    num_unread: int | None = None
+    num_unread: Annotated[int | None, NonNull] = None
     """
     Unread messages; only when authenticated as this user.
     """
-    buyer_rating: float | None = None
+    buyer_rating: Annotated[float | None, NonNull] = None
     """
     Buyer feedback, percent positive.
     """
-    buyer_rating_stars: float | None = None
+    buyer_rating_stars: Annotated[float | None, NonNull] = None
     """
     Buyer feedback in stars (0-5).
     """
-    buyer_num_ratings: int | None = None
-    seller_rating: float | None = None
+    buyer_num_ratings: Annotated[int | None, NonNull] = None
+    seller_rating: Annotated[float | None, NonNull] = None
     """
     Seller feedback, percent positive.
     """
-    seller_rating_stars: float | None = None
+    seller_rating_stars: Annotated[float | None, NonNull] = None
     """
     Seller feedback in stars (0-5).
     """
-    seller_num_ratings: int | None = None
-    activated: bool | None = None
+    seller_num_ratings: Annotated[int | None, NonNull] = None
+    activated: Annotated[bool | None, NonNull] = None
     """
     Whether the account is activated (not in the docs; seen in real responses).
     """
-    marketplace_suspended: bool | None = None
+    marketplace_suspended: Annotated[bool | None, NonNull] = None
     """
     Whether the user's marketplace privileges are suspended (not in the docs).
     """
-    is_staff: bool | None = None
+    is_staff: Annotated[bool | None, NonNull] = None
     """
     Whether the user is Discogs staff (not in the docs).
     """
-    inventory_url: str | None = None
-    collection_folders_url: str | None = None
-    collection_fields_url: str | None = None
-    wantlist_url: str | None = None
+    inventory_url: Annotated[str | None, NonNull] = None
+    collection_folders_url: Annotated[str | None, NonNull] = None
+    collection_fields_url: Annotated[str | None, NonNull] = None
+    wantlist_url: Annotated[str | None, NonNull] = None
 
 
 class UserSubmissionArtist(DiscogsModel):
@@ -2982,31 +3000,31 @@ class UserSubmissionArtist(DiscogsModel):
         populate_by_name=True,
     )
     id: int
-    name: str | None = None
-    realname: str | None = None
-    profile: str | None = None
-    namevariations: list[str] | None = None
-    urls: list[str] | None = None
-    images: list[Image] | None = None
-    members: list[dict[str, Any]] | None = None
+    name: str
+    realname: Annotated[str | None, NonNull] = None
+    profile: Annotated[str | None, NonNull] = None
+    namevariations: Annotated[list[str] | None, NonNull] = None
+    urls: Annotated[list[str] | None, NonNull] = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    members: Annotated[list[str] | None, NonNull] = None
     """
-    Group members (artist references).
+    Names of the group's members.
     """
-    groups: list[dict[str, Any]] | None = None
+    groups: Any | None = None
     """
-    Groups the artist belongs to (artist references).
+    Groups the artist belongs to (shape not yet seen in real data).
     """
-    aliases: list[dict[str, Any]] | None = None
+    aliases: Any | None = None
     """
-    Other names of the artist (artist references).
+    Other names of the artist (shape not yet seen in real data).
     """
-    data_quality: str | None = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
-    resource_url: str | None = None
-    releases_url: str | None = None
-    uri: str | None = None
+    resource_url: str
+    releases_url: Annotated[str | None, NonNull] = None
+    uri: Annotated[str | None, NonNull] = None
 
 
 class UserSubmissionLabel(DiscogsModel):
@@ -3019,26 +3037,26 @@ class UserSubmissionLabel(DiscogsModel):
         populate_by_name=True,
     )
     id: int
-    name: str | None = None
-    profile: str | None = None
-    contact_info: str | None = None
-    urls: list[str] | None = None
-    images: list[Image] | None = None
-    parent_label: dict[str, Any] | None = None
+    name: str
+    profile: Annotated[str | None, NonNull] = None
+    contact_info: Annotated[str | None, NonNull] = None
+    urls: Annotated[list[str] | None, NonNull] = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    parent_label: Any | None = None
     """
-    Reference to the parent label.
+    The parent label (shape not yet seen in real data).
     """
-    sublabels: list[dict[str, Any]] | None = None
+    sublabels: Any | None = None
     """
-    References to sub-labels.
+    The sub-labels (shape not yet seen in real data).
     """
-    data_quality: str | None = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
-    resource_url: str | None = None
-    releases_url: str | None = None
-    uri: str | None = None
+    resource_url: str
+    releases_url: Annotated[str | None, NonNull] = None
+    uri: Annotated[str | None, NonNull] = None
 
 
 class UserSubmissionRelease(DiscogsModel):
@@ -3051,38 +3069,50 @@ class UserSubmissionRelease(DiscogsModel):
         populate_by_name=True,
     )
     id: int
-    title: str | None = None
-    status: str | None = None
+    title: str
+    status: Annotated[str | None, NonNull] = None
     """
     Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
     """
-    data_quality: str | None = None
+    data_quality: Annotated[str | None, NonNull] = None
     """
     Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs Major Changes, Entirely Incorrect.
     """
-    artists: list[ArtistCredit] | None = None
-    extraartists: list[ArtistCredit] | None = None
-    labels: list[LabelRef] | None = None
-    companies: list[LabelRef] | None = None
-    series: list[LabelRef] | None = None
-    formats: list[Format] | None = None
-    format_quantity: int | None = None
+    artists: Annotated[list[ArtistCredit] | None, NonNull] = None
+    extraartists: Annotated[list[ArtistCredit] | None, NonNull] = None
+    labels: Annotated[list[LabelRef] | None, NonNull] = None
+    companies: Annotated[list[LabelRef] | None, NonNull] = None
+    series: Annotated[list[LabelRef] | None, NonNull] = None
+    formats: Annotated[list[Format] | None, NonNull] = None
+    format_quantity: Annotated[int | None, NonNull] = None
     """
     Number of items the release counts as.
     """
-    genres: list[str] | None = None
-    styles: list[str] | None = None
-    country: str | None = None
-    released: str | None = None
+    genres: Annotated[list[str] | None, NonNull] = None
+    styles: Annotated[list[str] | None, NonNull] = None
+    country: Annotated[str | None, NonNull] = None
+    released: Annotated[str | None, NonNull] = None
     """
     Release date as entered, e.g. "1986", "1987-00-00", "1999-03-15".
     """
-    released_formatted: str | None = None
-    year: int | None = None
+    released_formatted: Annotated[str | None, NonNull] = None
+    year: Annotated[int | None, NonNull] = None
     """
     Release year; 0 when unknown.
     """
-    notes: str | None = None
+    notes: Annotated[str | None, NonNull] = None
+    artists_sort: Annotated[str | None, NonNull] = None
+    """
+    Artist names joined for sorting.
+    """
+    lowest_price: float | None = None
+    """
+    Lowest marketplace price (null when nothing is for sale).
+    """
+    num_for_sale: int | None = None
+    """
+    Number of copies for sale.
+    """
     master_id: int | None = None
     """
     ID of the master release; absent, 0 or null when none.
@@ -3092,25 +3122,25 @@ class UserSubmissionRelease(DiscogsModel):
     """
     Estimated weight in grams.
     """
-    thumb: str | None = None
-    images: list[Image] | None = None
-    videos: list[Video] | None = None
-    tracklist: list[Track] | None = None
-    identifiers: list[Identifier] | None = None
-    community: UserSubmissionReleaseCommunity | None = None
+    thumb: Annotated[str | None, NonNull] = None
+    images: Annotated[list[Image] | None, NonNull] = None
+    videos: Annotated[list[Video] | None, NonNull] = None
+    tracklist: Annotated[list[Track] | None, NonNull] = None
+    identifiers: Annotated[list[Identifier] | None, NonNull] = None
+    community: Annotated[UserSubmissionReleaseCommunity | None, NonNull] = None
     """
     Community data of the release (have/want counts, rating, submitter, contributors).
     """
-    date_added: str | None = None
+    date_added: Annotated[str | None, NonNull] = None
     """
     ISO 8601 timestamp, e.g. "2014-03-25T14:52:18-07:00".
     """
-    date_changed: str | None = None
+    date_changed: Annotated[str | None, NonNull] = None
     """
     ISO 8601 timestamp of the last change.
     """
-    resource_url: str | None = None
-    uri: str | None = None
+    resource_url: str
+    uri: Annotated[str | None, NonNull] = None
 
 
 class UserSubmissionReleaseCommunity(DiscogsModel):
@@ -3122,16 +3152,16 @@ class UserSubmissionReleaseCommunity(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    have: int | None = None
-    want: int | None = None
-    rating: UserSubmissionReleaseCommunityRating | None = None
-    status: str | None = None
+    have: Annotated[int | None, NonNull] = None
+    want: Annotated[int | None, NonNull] = None
+    rating: Annotated[UserSubmissionReleaseCommunityRating | None, NonNull] = None
+    status: Annotated[str | None, NonNull] = None
     """
     Known values: Accepted, Draft, Deleted, Rejected.
     """
-    data_quality: str | None = None
-    submitter: UserSubmissionUserRef | None = None
-    contributors: list[UserSubmissionUserRef] | None = None
+    data_quality: Annotated[str | None, NonNull] = None
+    submitter: Annotated[UserSubmissionUserRef | None, NonNull] = None
+    contributors: Annotated[list[UserSubmissionUserRef] | None, NonNull] = None
 
 
 class UserSubmissionReleaseCommunityRating(DiscogsModel):
@@ -3139,8 +3169,8 @@ class UserSubmissionReleaseCommunityRating(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    average: float | None = None
-    count: int | None = None
+    average: Annotated[float | None, NonNull] = None
+    count: Annotated[int | None, NonNull] = None
 
 
 class UserSubmissionUserRef(DiscogsModel):
@@ -3152,8 +3182,8 @@ class UserSubmissionUserRef(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    username: str | None = None
-    resource_url: str | None = None
+    username: Annotated[str | None, NonNull] = None
+    resource_url: Annotated[str | None, NonNull] = None
 
 
 class UserSubmissions(DiscogsModel):
@@ -3165,9 +3195,9 @@ class UserSubmissions(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    artists: list[UserSubmissionArtist] | None = None
-    labels: list[UserSubmissionLabel] | None = None
-    releases: list[UserSubmissionRelease] | None = None
+    artists: list[UserSubmissionArtist]
+    labels: list[UserSubmissionLabel]
+    releases: list[UserSubmissionRelease]
 
 
 class Video(DiscogsModel):
@@ -3179,11 +3209,11 @@ class Video(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    uri: str | None = None
+    uri: Annotated[str | None, NonNull] = None
     """
     Video URL.
     """
-    title: str | None = None
+    title: Annotated[str | None, NonNull] = None
     """
     Video title.
     """
@@ -3191,11 +3221,11 @@ class Video(DiscogsModel):
     """
     Video description.
     """
-    duration: int | None = None
+    duration: Annotated[int | None, NonNull] = None
     """
     Duration in seconds.
     """
-    embed: bool | None = None
+    embed: Annotated[bool | None, NonNull] = None
     """
     Whether the video may be embedded.
     """
@@ -3214,23 +3244,27 @@ class Want(DiscogsModel):
     """
     Release ID.
     """
-    rating: int | None = None
+    rating: Annotated[int | None, NonNull] = None
     """
     The owner's rating, 0 (unrated) to 5.
     """
-    notes: str | None = None
+    notes: Annotated[str | None, NonNull] = None
     """
     The owner's notes; present only for the owner.
     """
-    date_added: str | None = None
+    notes_public: Annotated[bool | None, NonNull] = None
+    """
+    Whether the notes are shown to other users.
+    """
+    date_added: Annotated[str | None, NonNull] = None
     """
     When the release was added, ISO 8601 (not in the docs example).
     """
-    resource_url: str | None = None
+    resource_url: Annotated[str | None, NonNull] = None
     """
     API URL of this wantlist entry.
     """
-    basic_information: BasicInformation | None = None
+    basic_information: BasicInformation
 
 
 class WantlistItemRequest(DiscogsModel):
@@ -3242,11 +3276,11 @@ class WantlistItemRequest(DiscogsModel):
         extra="allow",
         populate_by_name=True,
     )
-    notes: str | None = None
+    notes: Annotated[str | None, NonNull] = None
     """
     User notes to associate with the release.
     """
-    rating: Annotated[int | None, Field(ge=0, le=5)] = None
+    rating: Annotated[int | None, Field(ge=0, le=5), NonNull] = None
     """
     Rating from 0 (unrated) to 5 (best); the API defaults to 0.
     """
@@ -3265,4 +3299,5 @@ class WantlistPage(DiscogsModel):
     wants: list[Want]
 
 
+OriginalPrice.model_rebuild()
 Track.model_rebuild()

@@ -44,6 +44,7 @@ __all__ = [
     "OAuth1Auth",
     "OAuthFlow",
     "RequestToken",
+    "SavedLogin",
     "SignatureMethod",
     "TokenAuth",
     "TokenStore",
@@ -718,25 +719,55 @@ def default_credentials_path() -> Path:
     return Path(config_home) / "musicagent" / "credentials.json"
 
 
+@dataclass(frozen=True)
+class SavedLogin:
+    """What `musicagent auth login` saves: the access token and the application it belongs to.
+
+    The consumer key and secret are kept beside the token (same 0600 file) because every OAuth
+    request is signed with all four: without them the saved token cannot be used.
+    """
+
+    access: AccessToken
+    consumer_key: str | None = None
+    consumer_secret: str | None = field(default=None, repr=False)
+
+    def auth(self) -> OAuth1Auth | None:
+        """The credential signing as this user, or None without the application's key/secret."""
+        if not (self.consumer_key and self.consumer_secret):
+            return None
+        return self.access.auth(self.consumer_key, self.consumer_secret)
+
+
 class TokenStore:
     """Saves and loads OAuth access tokens as a JSON file readable only by the user (0600).
 
     The default location is :func:`default_credentials_path`; pass ``path`` to use another file.
-    Writes are atomic: a reader sees either the old file or the new one, never half of one.
+    Writes are atomic: a reader sees either the old file or the new one, never half of one. The
+    application's consumer key and secret can be saved beside the token (:meth:`load_login`).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_credentials_path()
 
-    def save(self, token: AccessToken) -> Path:
-        """Write the access token and token secret, replacing any saved before."""
+    def save(
+        self,
+        token: AccessToken,
+        *,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+    ) -> Path:
+        """Write the access token and token secret (and the application's consumer key and
+        secret, when given), replacing any saved before."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        payload = json.dumps(
-            {"oauth_token": token.token, "oauth_token_secret": token.token_secret}, indent=2
-        )
+        data = {"oauth_token": token.token, "oauth_token_secret": token.token_secret}
+        if consumer_key and consumer_secret:
+            data |= {"consumer_key": consumer_key, "consumer_secret": consumer_secret}
+        payload = json.dumps(data, indent=2)
         temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
-        # Created 0600 from the first byte: a chmod after writing would leave a window.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Created 0600 from the first byte (a chmod after writing would leave a window), and
+        # never through a link planted at the temporary name.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        descriptor = os.open(temporary, flags, 0o600)
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(payload + "\n")
@@ -750,19 +781,34 @@ class TokenStore:
 
     def load(self) -> AccessToken | None:
         """The saved access token, or ``None`` when nothing has been saved."""
+        login = self.load_login()
+        return login.access if login is not None else None
+
+    def load_login(self) -> SavedLogin | None:
+        """The saved access token with its application's key and secret (None where an older
+        login did not save them), or ``None`` when nothing has been saved."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
         data: Any = _parse_json(text, self.path)
-        token = data.get("oauth_token") if isinstance(data, dict) else None
-        token_secret = data.get("oauth_token_secret") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            data = {}
+        token = data.get("oauth_token")
+        token_secret = data.get("oauth_token_secret")
         if not isinstance(token, str) or not isinstance(token_secret, str):
             raise ValueError(
                 f"credentials file {self.path} lacks oauth_token and oauth_token_secret"
             )
         register_secret(token_secret)
-        return AccessToken(token=token, token_secret=token_secret)
+        key, secret = data.get("consumer_key"), data.get("consumer_secret")
+        if isinstance(secret, str):
+            register_secret(secret)
+        return SavedLogin(
+            AccessToken(token=token, token_secret=token_secret),
+            key if isinstance(key, str) else None,
+            secret if isinstance(secret, str) else None,
+        )
 
     def delete(self) -> bool:
         """Remove the saved tokens; returns whether there was anything to remove."""

@@ -3,7 +3,7 @@
 Both clients are the generated resource groups (`client.database.get_release(...)`) bound to an
 executor that sends through one stack of httpx transports, outermost first:
 
-    cache (hishel)  →  retry (tenacity)  →  rate limit  →  auth (signs every attempt)
+    cache          →  retry (tenacity)  →  rate limit  →  auth (signs every attempt)
                     →  logging  →  stats  →  HTTP
 
 A cache hit never reaches the limiter; a retry waits for the limiter and is signed afresh;

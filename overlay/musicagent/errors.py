@@ -2,7 +2,11 @@
 
 Every exception is a `DiscogsAPIError` carrying the HTTP status, the server's message, the method
 and the URL (with tokens and secrets masked), the rate-limit state and the raw `httpx.Response`,
-so a caller can catch one base class or the precise failure:
+so a caller can catch one base class or the precise failure.
+
+Failures of local files (an export's destination, partial output, checkpoint or lock) are not
+API errors: they form their own family under `LocalIOError`, carrying the path concerned.
+
 
     try:
         client.database.get_release(1)
@@ -15,6 +19,7 @@ so a caller can catch one base class or the precise failure:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,16 +34,21 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "CheckpointError",
+    "CheckpointMismatchError",
     "CircuitOpenError",
     "DiscogsAPIError",
+    "ExportLockedError",
     "ForbiddenError",
     "InvalidParameterError",
+    "LocalIOError",
     "NetworkCircuitOpenError",
     "NetworkError",
     "RateLimitError",
     "ResourceNotFoundError",
     "ResponseValidationError",
     "ServerError",
+    "UnsafeFileError",
     "error_from_response",
 ]
 
@@ -237,6 +247,73 @@ class InvalidParameterError(DiscogsAPIError, ValueError):
             if allowed is not None:
                 message += f"; allowed: {_describe_allowed(allowed)}"
         super().__init__(message)
+
+
+class LocalIOError(Exception):
+    """A local file could not be read or written: an export's destination, its partial
+    output, its checkpoint or its lock. Not a `DiscogsAPIError`: nothing went wrong with Discogs.
+
+    Attributes:
+        path: the file concerned.
+        reason: what went wrong, in words (`No space left on device`).
+        checkpoint: the checkpoint that lets the export resume, when one exists; None otherwise.
+    """
+
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str], checkpoint: str | None = None
+    ) -> None:
+        self.path = str(path)
+        self.checkpoint = checkpoint
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_local_error, (type(self), self.__dict__, str(self)))
+
+
+class ExportLockedError(LocalIOError):
+    """Another export is writing the same destination right now.
+
+    Attributes:
+        holder: what the other run recorded about itself (`pid 1234 on host, since …`), if known.
+    """
+
+    def __init__(self, message: str, *, path: str | os.PathLike[str], holder: str | None) -> None:
+        self.holder = holder
+        super().__init__(message, path=path)
+
+
+class UnsafeFileError(LocalIOError):
+    """A file an export would write or resume from is a symbolic link, not a regular file, or
+    belongs to another user: following it could overwrite a file the export does not own."""
+
+
+class CheckpointError(LocalIOError):
+    """A checkpoint cannot be used to resume an export (unreadable, written by another version,
+    or its partial output is missing or shorter than recorded). Start the export over."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """The checkpoint beside the destination belongs to a different export (another kind,
+    query, format or options). Start over, or export to another file.
+
+    Attributes:
+        differences: what differs, e.g. `["query"]`.
+    """
+
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str], differences: list[str]
+    ) -> None:
+        self.differences = differences
+        super().__init__(message, path=path)
+
+
+def _restore_local_error(
+    error_class: type[LocalIOError], state: dict[str, Any], message: str
+) -> LocalIOError:
+    error = error_class.__new__(error_class)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 _STATUS_TO_ERROR: dict[int, type[DiscogsAPIError]] = {

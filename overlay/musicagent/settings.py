@@ -8,16 +8,40 @@ Every setting has a default, so ``DiscogsSettings()`` works with nothing configu
     settings = DiscogsSettings(log_level="INFO")  # or pass values directly
 
 Credentials are ``SecretStr``: printing the settings never shows them.
+
+Where each value came from is kept (``settings.source_of("base_url")``: ``argument``,
+``environment``, ``.env`` or ``default``), because a ``.env`` file is whatever lies in the
+folder you happen to be in. **The base-URL rule:** a base URL other than Discogs' that comes
+from a ``.env`` file is refused while a credential from anywhere else (an argument, the process
+environment, saved OAuth tokens) would be sent to it — unless confirmed with
+``trust_env_file=True`` (``DISCOGS_TRUST_ENV_FILE=1`` in the process environment, or
+``--trust-env-file`` on the command line; the confirmation itself is never read from ``.env``).
+Refusing, not announcing, because a warning printed while the request is already on its way
+protects nothing, and scripts never read warnings.
+
+``load_settings()`` turns a bad value into one ``SettingsError`` line naming the ``DISCOGS_*``
+variable, where it came from and what is allowed; a ``.env`` that is not UTF-8 is reported the
+same way.
 """
 
 from __future__ import annotations
 
 import os
+import typing
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import httpx
-from pydantic import Field, SecretStr, field_validator, model_validator
+from dotenv import dotenv_values
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from musicagent.auth import (
@@ -26,9 +50,42 @@ from musicagent.auth import (
     check_base_url,
     default_user_agent,
 )
+from musicagent.errors import InvalidParameterError
 from musicagent.logging import LoggerConfig
 
-__all__ = ["DiscogsSettings", "default_cache_dir"]
+__all__ = [
+    "CREDENTIAL_FIELDS",
+    "DiscogsSettings",
+    "SettingsError",
+    "ValueSource",
+    "default_cache_dir",
+    "env_var",
+    "load_settings",
+    "settings_error",
+]
+
+#: Where a setting's value came from.
+ValueSource = Literal["argument", "environment", ".env", "default"]
+#: The settings that are credentials.
+CREDENTIAL_FIELDS = (
+    "token",
+    "consumer_key",
+    "consumer_secret",
+    "oauth_token",
+    "oauth_token_secret",
+)
+_PREFIX = "DISCOGS_"
+
+
+def env_var(field: str) -> str:
+    """The environment variable of a setting: ``max_retries`` → ``DISCOGS_MAX_RETRIES``."""
+    return _PREFIX + field.upper()
+
+
+class SettingsError(InvalidParameterError):
+    """A setting has a value that cannot be used; one line naming its ``DISCOGS_*`` variable
+    (``parameter``), where the value came from, and what is allowed."""
+
 
 _TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
 _FALSE_WORDS = frozenset({"off", "false", "0", "no"})
@@ -106,6 +163,70 @@ class DiscogsSettings(BaseSettings):
     redis_url: SecretStr | None = None
 
     strict_validation: bool = False
+    # Where to record every response received (musicagent.recording.Recorder); None: not at all.
+    record_dir: Path | None = None
+
+    # Confirms a base URL that came from a .env file (see the module documentation); honoured
+    # only from an argument or the process environment, never from the .env file itself.
+    trust_env_file: bool = False
+
+    _sources: dict[str, ValueSource] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        sources = _trace_sources(type(self).model_fields, values, type(self).model_config)
+        if sources.get("trust_env_file") == ".env":
+            values["trust_env_file"] = False
+        try:
+            super().__init__(**values)
+        except UnicodeDecodeError as exc:
+            raise _env_file_not_utf8(values, type(self).model_config, exc) from None
+        if sources.get("trust_env_file") == ".env":
+            sources["trust_env_file"] = "default"
+        self._sources = sources
+        self.check_base_url_trust()
+
+    def __eq__(self, other: object) -> bool:
+        # Equal settings are equal values: where each came from does not make them differ.
+        if not isinstance(other, DiscogsSettings):
+            return NotImplemented
+        return dict(self) == dict(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def source_of(self, field: str) -> ValueSource:
+        """Where the value of ``field`` came from: argument, environment, .env or default."""
+        return self._sources.get(field, "default")
+
+    def check_base_url_trust(self, *, credential_elsewhere: bool = False) -> None:
+        """Apply the base-URL rule (module documentation).
+
+        Args:
+            credential_elsewhere: a credential not in these settings will be sent as well
+                (a ``--token`` argument, saved OAuth tokens).
+
+        Raises:
+            SettingsError: (``DISCOGS_BASE_URL``) when the rule refuses the base URL.
+        """
+        if self.source_of("base_url") != ".env" or self.trust_env_file:
+            return
+        if self.base_url.rstrip("/") == DEFAULT_BASE_URL.rstrip("/"):
+            return
+        outside = [
+            field
+            for field in CREDENTIAL_FIELDS
+            if getattr(self, field) is not None and self.source_of(field) != ".env"
+        ]
+        if not outside and not credential_elsewhere:
+            return
+        raise SettingsError(
+            f"DISCOGS_BASE_URL={self.base_url} comes from a .env file, not from the command "
+            "line or the environment; your credentials are not sent there unless you confirm "
+            "it (--trust-env-file, DISCOGS_TRUST_ENV_FILE=1 in the environment, or pass "
+            "--base-url / DISCOGS_BASE_URL yourself)",
+            parameter="DISCOGS_BASE_URL",
+            allowed="https://api.discogs.com, or a base URL given on the command line or in "
+            "the environment",
+        )
 
     @field_validator(
         "token", "consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret"
@@ -212,3 +333,123 @@ class DiscogsSettings(BaseSettings):
 
 def _reveal(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
+
+
+def _env_files(values: dict[str, Any], config: SettingsConfigDict) -> list[Path]:
+    chosen = values.get("_env_file", config.get("env_file"))
+    if chosen is None:
+        return []
+    if isinstance(chosen, str | os.PathLike):
+        return [Path(chosen)]
+    return [Path(item) for item in chosen]
+
+
+def _trace_sources(
+    fields: Iterable[str], values: dict[str, Any], config: SettingsConfigDict
+) -> dict[str, ValueSource]:
+    """Where each field's value will come from, in the order pydantic-settings looks:
+    arguments, then the process environment, then the .env file(s), then the default."""
+    environment = {key.upper(): value for key, value in os.environ.items() if value != ""}
+    dotenv: dict[str, str] = {}
+    encoding = values.get("_env_file_encoding", config.get("env_file_encoding")) or "utf-8"
+    for path in _env_files(values, config):
+        if path.is_file():
+            try:
+                read = dotenv_values(path, encoding=encoding)
+            except UnicodeDecodeError as exc:
+                raise _env_file_not_utf8(values, config, exc, path) from None
+            dotenv.update({k.upper(): v for k, v in read.items() if v not in (None, "")})
+    sources: dict[str, ValueSource] = {}
+    for field in fields:
+        variable = env_var(field)
+        if field in values:
+            sources[field] = "argument"
+        elif variable in environment:
+            sources[field] = "environment"
+        elif variable in dotenv:
+            sources[field] = ".env"
+        else:
+            sources[field] = "default"
+    return sources
+
+
+def _env_file_not_utf8(
+    values: dict[str, Any],
+    config: SettingsConfigDict,
+    exc: UnicodeDecodeError,
+    path: Path | None = None,
+) -> SettingsError:
+    where = path or next(iter(_env_files(values, config)), Path(".env"))
+    byte = exc.object[exc.start]
+    return SettingsError(
+        f"the .env file {str(where.resolve())!r} is not UTF-8 text (byte 0x{byte:02x} at "
+        f"offset {exc.start}); save it as UTF-8, or remove it",
+        parameter=".env",
+        allowed="a UTF-8 text file of DISCOGS_NAME=value lines",
+    )
+
+
+_KIND_WORDS = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+    "path_type": "a path",
+    "string_type": "text",
+}
+
+
+def settings_error(
+    exc: ValidationError, settings_class: type[DiscogsSettings] | None = None
+) -> SettingsError:
+    """One line for a ``ValidationError`` of ``DiscogsSettings``: the ``DISCOGS_*`` variable,
+    where the value came from, what is wrong and what is allowed (never a credential's value)."""
+    model = settings_class or DiscogsSettings
+    errors = exc.errors(include_url=False)
+    first = errors[0] if errors else {"loc": (), "msg": str(exc), "type": ""}
+    field = str(first["loc"][0]) if first.get("loc") else ""
+    variable = env_var(field) if field else "settings"
+    sources = _trace_sources(model.model_fields, {}, model.model_config)
+    source = sources.get(field, "default")
+    origin = {".env": " (from .env)", "environment": "", "argument": "", "default": ""}[source]
+    secret = field in CREDENTIAL_FIELDS or field == "redis_url"
+    raw = first.get("input")
+    shown = "" if secret or raw is None or isinstance(raw, dict) else f"={raw!s}"
+    allowed = _allowed(model, field, first)
+    message = str(first.get("msg", "")).removeprefix("Value error, ")
+    text = f"{variable}{shown}{origin} is not valid: {message}"
+    if allowed and allowed not in text:
+        text += f"; allowed: {allowed}"
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more)"
+    return SettingsError(text, parameter=variable, allowed=allowed)
+
+
+def _allowed(model: type[DiscogsSettings], field: str, error: Any) -> str | None:
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    choices = [arg for arg in typing.get_args(info.annotation) if isinstance(arg, str)]
+    if typing.get_origin(info.annotation) is Literal and choices:
+        return ", ".join(choices)
+    kind = _KIND_WORDS.get(str(error.get("type", "")))
+    if kind is not None:
+        return kind
+    context = error.get("ctx") or {}
+    for key, words in (("ge", "or more"), ("gt", "more than"), ("le", "or less")):
+        if key in context:
+            bound = context[key]
+            return f"{bound} {words}" if key != "gt" else f"{words} {bound}"
+    return None
+
+
+def load_settings(**values: Any) -> DiscogsSettings:
+    """``DiscogsSettings(**values)``, with any problem as one ``SettingsError`` line.
+
+    Raises:
+        SettingsError: naming the ``DISCOGS_*`` variable and the allowed values.
+    """
+    try:
+        return DiscogsSettings(**values)
+    except ValidationError as exc:
+        raise settings_error(exc) from None

@@ -3,6 +3,12 @@
 This is what `musicagent validate-response` and the client's strict mode use: find the operation a
 concrete request path belongs to, pick the response schema for a status, and report every mismatch
 as a JSON pointer with a message.
+
+Each response schema is compiled once (jsonschema-rs, JSON Schema 2020-12) and kept, so checking a
+body costs a few microseconds: cheap enough to leave strict mode on in CI. The generated Pydantic
+models make the same judgement (strict types, no null where the spec says non-null); the one
+difference JSON itself allows is `1.0` for an integer, which JSON Schema calls an integer and the
+models refuse (Discogs never sends one).
 """
 
 from __future__ import annotations
@@ -14,14 +20,11 @@ from functools import cache, cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import jsonschema_rs
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-_SPEC_URI = "urn:musicagent:discogs-openapi"
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -72,11 +75,7 @@ class SpecValidator:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.spec = spec
-        resource: Resource[Any] = Resource.from_contents(
-            dict(spec), default_specification=DRAFT202012
-        )
-        self._registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, jsonschema_rs.Validator] = {}
 
     @cached_property
     def _routes(self) -> list[tuple[int, re.Pattern[str], str]]:
@@ -96,12 +95,16 @@ class SpecValidator:
                     op = item[method]
                     yield OperationMatch(op["operationId"], method.upper(), template, {}, op)
 
+    @cached_property
+    def _by_id(self) -> dict[str, OperationMatch]:
+        return {op.operation_id: op for op in self.operations()}
+
     def operation_by_id(self, operation_id: str) -> OperationMatch:
         """Look an operation up by its operationId."""
-        for op in self.operations():
-            if op.operation_id == operation_id:
-                return op
-        raise UnknownOperationError(f"no operation with operationId {operation_id!r}")
+        try:
+            return self._by_id[operation_id]
+        except KeyError:
+            raise UnknownOperationError(f"no operation with operationId {operation_id!r}") from None
 
     def match(self, method: str, url_or_path: str) -> OperationMatch:
         """Find the operation for a concrete path (`/releases/1`) or a full URL."""
@@ -160,21 +163,75 @@ class SpecValidator:
             node = node[token.replace("~1", "/").replace("~0", "~")]
         return node
 
-    def validator_for(self, schema_pointer: str) -> Draft202012Validator:
-        """A cached validator for the schema at a pointer inside the spec."""
-        if schema_pointer not in self._validators:
-            self._validators[schema_pointer] = Draft202012Validator(
-                {"$ref": f"{_SPEC_URI}#{schema_pointer}"}, registry=self._registry
-            )
-        return self._validators[schema_pointer]
+    def validator_for(self, schema_pointer: str) -> jsonschema_rs.Validator:
+        """The compiled validator of the schema at a pointer inside the spec (compiled once)."""
+        validator = self._validators.get(schema_pointer)
+        if validator is None:
+            # The schema itself as the root, with the components its $refs point into beside it.
+            root = {
+                "$schema": _DRAFT,
+                "components": self.spec.get("components", {}),
+                **self._resolve("#" + schema_pointer),
+            }
+            validator = jsonschema_rs.validator_for(root, validate_formats=False)
+            self._validators[schema_pointer] = validator
+        return validator
+
+    def is_valid(self, schema_pointer: str, body: Any) -> bool:
+        """Whether a decoded body matches the schema at a pointer (the fast check)."""
+        return bool(self.validator_for(schema_pointer).is_valid(body))
 
     def validate_schema(self, schema_pointer: str, body: Any) -> list[Problem]:
         """Every mismatch between a body and the schema at a pointer, sorted by location."""
-        errors = sorted(
-            self.validator_for(schema_pointer).iter_errors(body),
-            key=lambda e: (json_pointer(e.absolute_path), e.message),
-        )
-        return [_problem(e) for e in errors]
+        validator = self.validator_for(schema_pointer)
+        if validator.is_valid(body):
+            return []
+        problems = {
+            Problem(json_pointer(e.instance_path), e.message) for e in validator.iter_errors(body)
+        }
+        return sorted(problems, key=lambda p: (p.pointer, p.message))
+
+    def unknown_fields(self, schema_pointer: str, body: Any) -> list[str]:
+        """Members of a body the schema does not describe, as pointers with `*` for list items.
+
+        The drift signal: a field real bodies carry that the spec has not named yet.
+        """
+        found: set[str] = set()
+        self._walk_unknown(self._resolve("#" + schema_pointer), body, "", found)
+        return sorted(found)
+
+    def _walk_unknown(self, schema: Any, body: Any, at: str, found: set[str]) -> None:
+        schema = self._deref(schema)
+        if not isinstance(schema, Mapping):
+            return
+        branches = [self._deref(s) for k in ("oneOf", "anyOf") for s in schema.get(k, [])]
+        if branches:
+            matching = [b for b in branches if _shallow_match(b, body)]
+            for branch in matching[:1]:
+                self._walk_unknown(branch, body, at, found)
+        if isinstance(body, Mapping):
+            props: dict[str, Any] = dict(schema.get("properties", {}))
+            for member in schema.get("allOf", []):
+                props.update(self._deref(member).get("properties", {}))
+            extra = schema.get("additionalProperties")
+            if not props and not isinstance(extra, Mapping):
+                return
+            for key, value in body.items():
+                pointer = f"{at}/{_escape(str(key))}"
+                if key in props:
+                    self._walk_unknown(props[key], value, pointer, found)
+                elif isinstance(extra, Mapping):
+                    self._walk_unknown(extra, value, f"{at}/*", found)
+                elif not branches:
+                    found.add(pointer)
+        elif isinstance(body, list) and isinstance(schema.get("items"), Mapping):
+            for item in body:
+                self._walk_unknown(schema["items"], item, f"{at}/*", found)
+
+    def _deref(self, schema: Any) -> Any:
+        while isinstance(schema, Mapping) and "$ref" in schema:
+            schema = self._resolve(schema["$ref"])
+        return schema
 
     def validate_response(
         self, method: str, url_or_path: str, status: int, body: Any
@@ -200,13 +257,26 @@ class SpecValidator:
         return None
 
 
-def _problem(error: ValidationError) -> Problem:
-    # For oneOf/anyOf failures the most specific sub-error is the useful one.
-    if error.context:
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        if len(deepest.absolute_path) > len(error.absolute_path):
-            return Problem(json_pointer(deepest.absolute_path), deepest.message)
-    return Problem(json_pointer(error.absolute_path), error.message)
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _shallow_match(schema: Mapping[str, Any], body: Any) -> bool:
+    """Whether a oneOf/anyOf branch is the one a body took, judged by its JSON type."""
+    kinds = schema.get("type")
+    if kinds is None:
+        return True
+    names = kinds if isinstance(kinds, list) else [kinds]
+    checks = {
+        "object": lambda v: isinstance(v, Mapping),
+        "array": lambda v: isinstance(v, list),
+        "string": lambda v: isinstance(v, str),
+        "null": lambda v: v is None,
+        "boolean": lambda v: isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    }
+    return any(checks.get(name, lambda v: False)(body) for name in names)
 
 
 @cache

@@ -42,8 +42,42 @@ def test_every_endpoint_row_is_an_operation_with_its_tag_method_and_path(
 
 
 def test_spec_has_no_operation_outside_endpoints_table(spec: dict[str, Any]) -> None:
+    missing = set(_operations(spec)) - {row["operation_id"] for row in ENDPOINTS}
+    assert not missing, f"{sorted(missing)} not in spec/endpoints.tsv: run `make generate`"
     assert set(_operations(spec)) == {row["operation_id"] for row in ENDPOINTS}
-    assert len(ENDPOINTS) == 62
+
+
+def test_endpoints_table_is_derived_from_the_spec(spec: dict[str, Any]) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from endpoints_table import render
+
+    committed = (ROOT / "spec" / "endpoints.tsv").read_text(encoding="utf-8")
+    assert committed == render(spec, committed), (
+        "spec/endpoints.tsv is behind spec/discogs.yaml: run `make generate`, then check the "
+        "documentation columns (group, name, auth, response_status, example_response_in_docs, "
+        "notes) of any new row"
+    )
+
+
+def test_every_json_success_body_has_an_example_or_says_why_not(spec: dict[str, Any]) -> None:
+    # The sandbox answers and the contract tests check with these examples; an operation
+    # without one names the choice (`x-musicagent-no-example: <reason>`) instead of failing
+    # later with a bare KeyError.
+    missing = []
+    for op_id, (_, _, op) in _operations(spec).items():
+        for status, response in op["responses"].items():
+            content = (response.get("content") or {}).get("application/json")
+            if not status.startswith("2") or content is None:
+                continue
+            if "examples" not in content and not content.get("x-musicagent-no-example"):
+                missing.append(f"{op_id} {status}")
+    assert missing == [], (
+        f"{missing}: attach a body from spec/examples/ (examples: docs: externalValue: ...) and "
+        "list it in spec/examples/INDEX.tsv, or give the reason there is none as "
+        "`x-musicagent-no-example: <reason>` on the media type"
+    )
 
 
 def test_paginated_operations_take_page_and_per_page_within_bounds(

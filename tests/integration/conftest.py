@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-import musicagent.testing.pytest_plugin as sandbox_plugin
+import discogs_sandbox.pytest_plugin as sandbox_plugin
+from discogs_sandbox import Sandbox
 from musicagent.ratelimit import RateLimiter
-from musicagent.testing import Sandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.is_registered(sandbox_plugin):
-        config.pluginmanager.register(sandbox_plugin, "musicagent.testing.pytest_plugin")
+        config.pluginmanager.register(sandbox_plugin, "discogs_sandbox.pytest_plugin")
 
 
 @pytest.fixture(autouse=True)
@@ -74,5 +74,7 @@ class RecordingTransport(httpx.BaseTransport):
 @pytest.fixture(scope="module")
 def checked_sandbox() -> Iterator[Sandbox]:
     """A sandbox that validates every body it serves against the spec (see stats)."""
-    with Sandbox(self_check=True, collection_size=120, rate_limit=10_000) as sandbox:
+    with Sandbox(
+        self_check=True, collection_size=120, rate_limit=10_000, export_delay=0
+    ) as sandbox:
         yield sandbox

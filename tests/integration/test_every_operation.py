@@ -1,4 +1,4 @@
-"""Every one of the 62 operations, called through the real client, answers with a valid body."""
+"""Every operation of the spec, called through the real client, answers with a valid body."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import httpx
 import pytest
 from discogs_spec import load_spec
 
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent import Discogs
 from musicagent.auth import OAuthFlow
-from musicagent.testing import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent.validation import bundled_validator
 from tests.integration.conftest import RecordingTransport
 
@@ -149,6 +149,5 @@ def test_every_operation_answers_through_the_client(
             )
             problems += [(op.operation_id, str(p)) for p in found]
     assert problems == []
-    assert seen == ALL_OPERATIONS
-    assert len(seen) == 62
+    assert seen == ALL_OPERATIONS  # every operation of the spec, however many it has
     assert checked_sandbox.stats()["invalid_bodies"] == []

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from musicagent.auth import OAuth1Auth
-from musicagent.errors import AuthenticationError, ForbiddenError, ResourceNotFoundError
-from musicagent.testing import (
+from discogs_sandbox import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     SANDBOX_OAUTH_TOKEN,
@@ -18,6 +16,8 @@ from musicagent.testing import (
     Sandbox,
     token_for,
 )
+from musicagent.auth import OAuth1Auth
+from musicagent.errors import AuthenticationError, ForbiddenError, ResourceNotFoundError
 
 pytestmark = pytest.mark.integration
 

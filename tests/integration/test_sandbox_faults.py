@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 from musicagent.errors import NetworkError
 from musicagent.retry import RetryPolicy
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 from musicagent.auth import OAuthFlow
 from musicagent.errors import BadRequestError
-from musicagent.testing import SANDBOX_CONSUMER_KEY, SANDBOX_CONSUMER_SECRET, Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +96,17 @@ def test_access_token_step_needs_an_approved_request_token(sandbox: Sandbox) -> 
 def test_authorize_page_refuses_unknown_request_tokens(sandbox: Sandbox) -> None:
     page = httpx.get(f"{sandbox.base_url}/oauth/authorize", params={"oauth_token": "forged"})
     assert page.status_code == 400
+
+
+def test_request_token_may_be_asked_for_with_post(sandbox: Sandbox) -> None:
+    # Fidelity: POST /oauth/request_token was a 405; Discogs accepts it (and some clients use it).
+    from oauthlib.oauth1 import Client as OAuthClient  # type: ignore[import-untyped, unused-ignore]
+
+    url = f"{sandbox.base_url}/oauth/request_token"
+    signer = OAuthClient(
+        SANDBOX_CONSUMER_KEY, client_secret=SANDBOX_CONSUMER_SECRET, callback_uri="oob"
+    )
+    _, headers, _ = signer.sign(url, http_method="POST")
+    response = httpx.post(url, headers={**headers, "User-Agent": "tests/1.0"})
+    assert response.status_code == 200
+    assert "oauth_token=" in response.text and "oauth_token_secret=" in response.text

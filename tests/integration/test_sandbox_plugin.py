@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicagent.testing import Sandbox
+from discogs_sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 from musicagent.errors import RateLimitError
 from musicagent.retry import RetryPolicy
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_paced_crawl_from_four_threads_gets_no_429(discogs_sandbox: Sandbox) -> 
     assert len(instance_ids) == len(set(instance_ids)) == 400
     assert stats["requests"] == 40, stats
     assert stats["status_429"] == 0 and stats["rate_limited"] == 0
-    assert stats["rate_limit"]["max_used"]["token:sandbox"] == 10
+    assert stats["rate_limit"]["max_used"]["ip:127.0.0.1"] == 10
 
 
 @pytest.mark.discogs_sandbox(rate_limit=5, rate_window=30.0)

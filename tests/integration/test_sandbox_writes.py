@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 from musicagent import Discogs
 from musicagent.errors import ForbiddenError, ResourceNotFoundError
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,9 @@ ME = "sandbox"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(self_check=True, collection_size=300, rate_limit=100_000) as sandbox:
+    with Sandbox(
+        self_check=True, collection_size=300, rate_limit=100_000, export_delay=0
+    ) as sandbox:
         yield sandbox
 
 

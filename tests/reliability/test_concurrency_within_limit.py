@@ -83,7 +83,7 @@ def _assert_within_limit(sandbox: Sandbox, requests: int, times: list[float]) ->
     assert stats["requests"] == requests
     assert stats["status_429"] == 0 and stats["rate_limited"] == 0
     # The budget was used, not wasted: the first burst filled the window.
-    assert stats["rate_limit"]["max_used"]["token:sandbox"] == limit
+    assert stats["rate_limit"]["max_used"]["ip:127.0.0.1"] == limit
     assert len(times) == requests
     assert most_in_one_window(times, WINDOW) <= limit
 

@@ -166,3 +166,115 @@ def test_sigkilled_export_resumes_to_a_byte_identical_file(
         if not p.name.endswith(".stderr") and not (p.name.startswith(".") and p.suffix == ".tmp")
     ]
     assert left == [out.name]
+
+
+# --- a kill at every step of finish(), in every format ------------------------------------------
+
+_KILL_AT_STEP = """
+import json, os, sys
+from musicagent.export import ExportJob, exporter_for
+from musicagent.export import job as job_module
+
+step, fmt, destination, pages_file = sys.argv[1:5]
+
+def die_at(name):
+    if name == step:
+        os._exit(9)  # like SIGKILL: nothing runs, no cleanup, no finally
+
+job_module._step = die_at
+pages = json.loads(open(pages_file, encoding="utf-8").read())
+options = {"table": "collection"} if fmt == "sqlite" else {}
+ExportJob(
+    fetch_page=lambda n: (pages[n - 1], len(pages), sum(map(len, pages))),
+    exporter=exporter_for(fmt, **options),
+    destination=destination,
+    kind="collection",
+    query={"username": "sandbox"},
+).run()
+"""
+
+_STEP_PAGES = [
+    [
+        {
+            "id": page * 10 + n,
+            "instance_id": 1000 + page * 10 + n,
+            "basic_information": {"title": f'Title {page}-{n}, "q"', "genres": ["A", "B"]},
+        }
+        for n in range(5)
+    ]
+    for page in range(4)
+]
+
+
+def _step_job(destination: Path, fmt: str) -> Any:
+    from musicagent.export import ExportJob, exporter_for
+
+    pages = _STEP_PAGES
+    options = {"table": "collection"} if fmt == "sqlite" else {}
+    return ExportJob(
+        fetch_page=lambda n: (pages[n - 1], len(pages), sum(map(len, pages))),
+        exporter=exporter_for(fmt, **options),
+        destination=destination,
+        kind="collection",
+        query={"username": "sandbox"},
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "sqlite"])
+@pytest.mark.parametrize(
+    "step", ["written", "recorded", "replaced", "partial-removed", "checkpoint-removed"]
+)
+def test_a_kill_at_every_step_of_finishing_resumes_to_a_byte_identical_file(
+    tmp_path: Path, fmt: str, step: str
+) -> None:
+    from musicagent.export import FINISH_STEPS
+
+    assert step in FINISH_STEPS
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "killed").mkdir()
+    expected = _step_job(tmp_path / "whole" / f"out.{fmt}", fmt).run().destination.read_bytes()
+    pages_file = tmp_path / "pages.json"
+    pages_file.write_text(json.dumps(_STEP_PAGES), encoding="utf-8")
+    out = tmp_path / "killed" / f"out.{fmt}"
+
+    child = subprocess.run(
+        [sys.executable, "-c", _KILL_AT_STEP, step, fmt, str(out), str(pages_file)],
+        capture_output=True,
+        timeout=GIVE_UP_AFTER,
+        check=False,
+    )
+
+    # Stream formats rename the partial itself: there is no partial to remove afterwards.
+    reached = not (step == "partial-removed" and fmt != "sqlite")
+    assert child.returncode == (9 if reached else 0), child.stderr.decode(errors="replace")
+    if FINISH_STEPS.index(step) >= FINISH_STEPS.index("replaced"):
+        assert out.read_bytes() == expected  # complete the moment it was renamed into place
+    if step == "checkpoint-removed" and fmt == "sqlite":
+        return  # finished and tidied: a second run would be a re-run (an upsert), not a resume
+    result = _step_job(out, fmt).run(resume=True)
+    assert out.read_bytes() == expected
+    assert result.items_written == sum(map(len, _STEP_PAGES))
+    left = sorted(p.name for p in out.parent.iterdir())
+    assert left == [out.name], left
+
+
+def test_sigterm_saves_progress_says_so_and_resumes(slow_sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "collection.jsonl"
+    slow_sandbox.reset()
+    child = _export(slow_sandbox, out, "jsonl")
+    deadline = time.monotonic() + GIVE_UP_AFTER
+    while (state := _checkpoint(out)) is None or state["last_page"] < 3:
+        assert child.poll() is None, "the export finished before it could be stopped"
+        assert time.monotonic() < deadline, "the export child hung"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGTERM)
+    child.wait(GIVE_UP_AFTER)
+
+    log = out.with_name(out.name + ".0.stderr").read_text(errors="replace")
+    assert child.returncode == 143, log
+    assert "progress is saved" in log and "--resume" in log
+    assert "Traceback" not in log
+    _wait_for_in_flight_requests(slow_sandbox)
+    slow_sandbox.reset()
+    resumed = _run_to_completion(slow_sandbox, out, "jsonl", "--resume")
+    assert len(resumed.splitlines()) == PAGES * 100

@@ -59,9 +59,10 @@ def arguments_for(op: Operation[Any]) -> dict[str, Any]:
             if "enum" in schema:
                 values[arg.python_name] = schema["enum"][0]
             else:
-                values[arg.python_name] = {"integer": 1, "number": 1.5}.get(
-                    schema.get("type", ""), "sandbox"
-                )
+                kind = schema.get("type", "")
+                # A type list (an id as number or string) takes its first type.
+                kind = kind[0] if isinstance(kind, list) else kind
+                values[arg.python_name] = {"integer": 1, "number": 1.5}.get(kind, "sandbox")
     return values
 
 

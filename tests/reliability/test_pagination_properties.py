@@ -82,7 +82,15 @@ class Listing:
             "items": self.total,
             "urls": urls,
         }
-        releases = [{"id": 10_000 + n, "instance_id": n, "folder_id": 1} for n in ids]
+        releases = [
+            {
+                "id": 10_000 + n,
+                "instance_id": n,
+                "folder_id": 1,
+                "basic_information": {"id": 10_000 + n},
+            }
+            for n in ids
+        ]
         return httpx.Response(200, json={"pagination": pagination, "releases": releases})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import assert_type
+from typing import Any, assert_type
 
 from discogs_models import CollectionItem, Listing, Release, SearchResult, UserProfile
 
@@ -20,6 +20,14 @@ def sync_calls(client: Discogs) -> None:
     assert_type(
         client.collection.iter_collection_items_by_folder("someone", 0), Iterator[CollectionItem]
     )
+    # The README's own example: every real collection item has basic_information.
+    for item in client.collection.iter_collection_items_by_folder("someone", 0):
+        print(item.basic_information.title)
+    client.lists.get_list("373143")  # list ids as the docs type them, and as numbers
+    client.lists.get_list(373143)
+    client.database.search(year=1999)
+    client.marketplace.get_inventory("someone", status="for sale")
+    assert_type(client.marketplace.get_price_suggestions(1).to_dict(), dict[str, Any])
 
 
 async def async_calls(client: AsyncDiscogs) -> None:

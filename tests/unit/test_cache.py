@@ -1,13 +1,14 @@
 """The HTTP response cache: hits, lifetimes per kind, per-user keys, invalidation, management.
 
 The innermost transport is an `httpx.MockTransport` that counts what reaches it, so every test
-asserts request counts, never durations. Time is a fake clock: hishel's storages read
-`time.time()` with no clock parameter, so the fixture swaps the `time` module they see.
+asserts request counts, never durations. Time is a fake clock, swapped into the store module so
+that stores built from settings see it too. The Redis backend is tested against a real server in
+tests/integration/test_redis_cache.py.
 """
 
 from __future__ import annotations
 
-import sys
+import re
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -15,20 +16,21 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import hishel
 import httpx
 import pytest
 from discogs_facade import OPERATIONS, AsyncResources, Resources
-from hishel._core._storages import _async_redis, _async_sqlite, _sync_redis, _sync_sqlite
 
-import musicagent.cache
+import musicagent.cache.store
 from musicagent._executor import OPERATION_ID, AsyncExecutor, SyncExecutor
 from musicagent.auth import credential_identity
 from musicagent.cache import (
     CACHE_FILE_NAME,
     AsyncCacheStore,
     AsyncCacheTransport,
+    CachedResponse,
+    CachePlan,
     CachePolicy,
+    CacheScope,
     CacheStore,
     CacheTransport,
     async_cache_transport,
@@ -37,10 +39,9 @@ from musicagent.cache import (
     cache_transport,
     clear_cache,
     from_cache,
-    invalidation_patterns,
     key_url,
-    kind_of_operation,
-    kind_of_path,
+    match_operation,
+    plan_call,
 )
 from musicagent.client import ClientConfig
 from musicagent.errors import InvalidParameterError
@@ -97,9 +98,9 @@ class Upstream:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     frozen = types.SimpleNamespace(time=fake, monotonic=time.monotonic, sleep=time.sleep)
-    for module in (_sync_sqlite, _async_sqlite, musicagent.cache):
-        assert hasattr(module, "time"), f"{module.__name__} moved its clock; update this fixture"
-        monkeypatch.setattr(module, "time", frozen)
+    module = musicagent.cache.store
+    assert hasattr(module, "time"), f"{module.__name__} moved its clock; update this fixture"
+    monkeypatch.setattr(module, "time", frozen)
     return fake
 
 
@@ -270,9 +271,15 @@ def test_operation_id_decides_the_kind_before_the_path(store: CacheStore) -> Non
     assert upstream.count("/also-unknown") == 2
 
 
-def test_every_operation_is_classified_alike_by_id_and_by_path() -> None:
+def test_raw_requests_find_their_operation_by_method_and_path() -> None:
     for operation_id, operation in OPERATIONS.items():
-        assert kind_of_operation(operation_id) == kind_of_path(operation.path), operation_id
+        path = re.sub(r"\{[^}]+\}", "x1", operation.path)
+        found = match_operation(operation.method, path)
+        assert found is not None and found[0].operation_id == operation_id, operation_id
+    assert match_operation("GET", "/users/u/collection/releases/5")[0].operation_id == (  # type: ignore[index]
+        "get_collection_items_by_release"
+    )
+    assert match_operation("GET", "/nowhere") is None
 
 
 def test_oauth_handshake_is_never_cached(store: CacheStore) -> None:
@@ -281,7 +288,7 @@ def test_oauth_handshake_is_never_cached(store: CacheStore) -> None:
         for _ in range(2):
             http.get("/oauth/request_token", extensions={OPERATION_ID: "get_request_token"})
     assert upstream.count() == 2
-    assert kind_of_path("/oauth/identity") == "user"
+    assert OPERATIONS["get_identity"].cache_kind == "user"
 
 
 def test_policy_rejects_a_negative_lifetime_naming_the_kind() -> None:
@@ -620,17 +627,24 @@ def test_write_drops_the_cached_responses_it_changes(
     assert {path: upstream.count(path) for path in kept} == dict.fromkeys(kept, 1)
 
 
+def patterns_of(method: str, path: str) -> tuple[str, ...]:
+    request = httpx.Request(method, BASE + path)
+    plan = plan_call(None, request, {}, CachePolicy(), CacheScope("f"))
+    assert plan.action == "invalidate"
+    return plan.patterns
+
+
 @pytest.mark.parametrize(("method", "write", "dropped", "kept"), INVALIDATIONS)
 def test_invalidation_patterns_match_exactly_the_dropped_paths(
     method: str, write: str, dropped: list[str], kept: list[str]
 ) -> None:
-    patterns = invalidation_patterns(write)
+    patterns = patterns_of(method, write)
     assert all(any(fnmatchcase(path, p) for p in patterns) for path in dropped)
     assert not any(any(fnmatchcase(path, p) for p in patterns) for path in kept)
 
 
 def test_glob_characters_in_a_path_are_matched_literally() -> None:
-    patterns = invalidation_patterns("/users/a*b/wants/1")
+    patterns = patterns_of("DELETE", "/users/a*b/wants/1")
     assert any(fnmatchcase("/users/a*b/wants", p) for p in patterns)
     assert not any(fnmatchcase("/users/aXYZb/wants", p) for p in patterns)
 
@@ -794,105 +808,287 @@ def test_memory_store_clear_removes_every_entry(store: CacheStore) -> None:
     assert upstream.count("/releases/1") == 2
 
 
-# --- Redis, with a fake client (no server) --------------------------------------------------------
+# --- the store API the request loop calls ---------------------------------------------------------
 
 
-class FakeRedis:
-    """The few Redis commands the cache index uses, on a dict; hishel's storage gets it too."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.closed = False
-
-    @classmethod
-    def from_url(cls, url: str) -> FakeRedis:
-        return cls(FAKE_SERVER.setdefault(url, {}))
-
-    def hset(self, name: str, key: str, value: str) -> None:
-        self.data.setdefault(name, {})[key.encode()] = value.encode()
-
-    def hgetall(self, name: str) -> dict[bytes, bytes]:
-        return dict(self.data.get(name, {}))
-
-    def hdel(self, name: str, *keys: str) -> None:
-        for key in keys:
-            self.data.get(name, {}).pop(key.encode(), None)
-
-    def scan_iter(self, match: str) -> Iterator[bytes]:
-        return iter([key.encode() for key in list(self.data) if fnmatchcase(key, match)])
-
-    def delete(self, *keys: bytes) -> None:
-        for key in keys:
-            self.data.pop(key.decode(), None)
-
-    def zrangebyscore(self, *args: Any, **kwargs: Any) -> list[Any]:
-        return []
-
-    def close(self) -> None:
-        self.closed = True
+def release_plan(store: CacheStore, identity: str = "token:alice", **headers: str) -> CachePlan:
+    request = httpx.Request("GET", f"{BASE}/releases/1", headers={"Accept": ACCEPT, **headers})
+    op = OPERATIONS["get_release"]
+    return plan_call(op, request, {"release_id": 1}, CachePolicy(), store.scope(identity))
 
 
-FAKE_SERVER: dict[str, dict[str, Any]] = {}
-REDIS_URL = "redis://:hunter22@cache.example:6379/0"
+def test_plan_get_put_round_trip_returns_the_stored_response(store: CacheStore) -> None:
+    plan = release_plan(store)
+    assert (plan.action, plan.kind, plan.ttl) == ("lookup", "database", 24 * HOUR)
+    assert store.get(plan) is None
+    headers = httpx.Headers({"Content-Type": "application/json", **RATE})
+    assert store.put(plan, 200, headers, b'{"id": 1}')
+    hit = store.get(plan)
+    assert isinstance(hit, CachedResponse)
+    assert (hit.status, hit.body) == (200, b'{"id": 1}')
+    assert ("Content-Type", "application/json") in hit.headers
 
 
-@pytest.fixture
-def fake_redis(monkeypatch: pytest.MonkeyPatch) -> None:
-    FAKE_SERVER.clear()
-    module = types.ModuleType("redis")
-    module.Redis = FakeRedis  # type: ignore[attr-defined]
-    module.asyncio = types.SimpleNamespace(Redis=FakeRedis)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "redis", module)
-    # hishel looked for redis when it was imported, before the fake existed.
-    monkeypatch.setattr(_sync_redis, "Redis", FakeRedis)
-    monkeypatch.setattr(_async_redis, "Redis", FakeRedis)
+def test_put_drops_credential_cookie_and_transfer_headers(store: CacheStore) -> None:
+    plan = release_plan(store)
+    headers = httpx.Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Set-Cookie", "session=abc"),
+            ("Authorization", "Discogs token=abcdef"),
+            ("WWW-Authenticate", "OAuth realm=x"),
+            ("X-Echo-Token", "abcdef"),
+            ("Content-Encoding", "gzip"),
+            ("Content-Length", "9"),
+        ]
+    )
+    store.put(plan, 200, headers, b'{"id": 1}')
+    hit = store.get(plan)
+    assert hit is not None
+    assert [name.lower() for name, _ in hit.headers] == ["content-type"]
 
 
-def redis_settings() -> DiscogsSettings:
-    return DiscogsSettings(cache_backend="redis", redis_url=REDIS_URL)
-
-
-def test_redis_backend_without_the_redis_package_says_how_to_install_it(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (404, {}, b"{}"),
+        (500, {}, b"{}"),
+        (304, {}, b""),
+        (200, {"Cache-Control": "no-store"}, b"{}"),
+        (200, {"Cache-Control": "private, No-Store"}, b"{}"),
+    ],
+)
+def test_put_refuses_errors_and_no_store_answers(
+    store: CacheStore, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    monkeypatch.setitem(sys.modules, "redis", None)
-    with pytest.raises(ImportError, match="pip install redis"):
-        CacheStore.from_settings(redis_settings())
-    with pytest.raises(ImportError, match="pip install redis"):
-        cache_transport(httpx.MockTransport(Upstream()), identity="a", settings=redis_settings())
+    plan = release_plan(store)
+    assert not store.put(plan, status, httpx.Headers(headers), body)
+    assert store.get(plan) is None
 
 
-@pytest.mark.usefixtures("fake_redis")
-def test_redis_backend_is_chosen_from_settings_with_its_password_masked() -> None:
-    with CacheStore.from_settings(redis_settings()) as store:
-        assert isinstance(store.storage, hishel.RedisStorage)
-        assert store.backend == "redis"
-        assert "hunter22" not in store.location
-        assert "cache.example:6379" in store.location
-    async_store = AsyncCacheStore.from_settings(redis_settings())
-    assert isinstance(async_store.storage, hishel.AsyncRedisStorage)
-    assert "hunter22" not in repr(async_store)
+def test_put_refuses_a_body_over_the_limit() -> None:
+    store = CacheStore(musicagent.cache.store.MemoryBackend(), max_entry_bytes=1000)
+    plan = release_plan(store)
+    assert not store.put(plan, 200, httpx.Headers(), b"x" * 1001)
+    assert store.put(plan, 200, httpx.Headers(), b"x" * 1000)
 
 
-@pytest.mark.usefixtures("fake_redis")
-def test_redis_index_invalidates_reports_and_clears(clock: FakeClock) -> None:
-    with CacheStore.redis(REDIS_URL, clock=clock) as store:
-        store.index.record("k1", "/users/alice/wants", "user", clock(), clock() + 300)
-        store.index.record("k2", "/releases/1", "database", clock(), clock() + HOUR)
-        store.index.record("k3", "/users/bob/wants", "user", clock(), clock() + 300)
-        FAKE_SERVER[REDIS_URL]["musicagent-http:entry:x"] = b"a stored body"
-        assert store.invalidate(invalidation_patterns("/users/alice/wants/5")) == 1
-        assert store.info().entries_by_kind == {"database": 1, "user": 1}
-        assert store.info().size_bytes is None
-        clock.advance(301)
-        assert store.info().entries == 1
-        assert store.clear() == 1
-        assert store.info().entries == 0
-    assert FAKE_SERVER[REDIS_URL] == {}
+def test_put_drops_a_header_echoing_a_registered_secret(store: CacheStore) -> None:
+    from musicagent.masking import forget_secret, register_secret
+
+    secret = "echoed-secret-4b1d9e"
+    register_secret(secret)
+    try:
+        plan = release_plan(store)
+        assert store.put(plan, 200, httpx.Headers({"X-Seen": f"v={secret}", "X-Ok": "1"}), b"{}")
+    finally:
+        forget_secret(secret)
+    hit = store.get(plan)
+    assert hit is not None and hit.headers == [("X-Ok", "1")]
 
 
-@pytest.mark.usefixtures("fake_redis")
-def test_clear_cache_and_info_follow_the_redis_settings() -> None:
-    info = cache_info(redis_settings())
-    assert (info.backend, info.entries) == ("redis", 0)
-    assert clear_cache(redis_settings()) == 0
+def test_response_sent_with_no_store_is_never_cached(store: CacheStore) -> None:
+    upstream = Upstream(headers={"Cache-Control": "no-store"})
+    with client_for(store, upstream) as http:
+        http.get("/releases/1")
+        http.get("/releases/1")
+    assert upstream.count() == 2
+    assert store.info().entries == 0
+
+
+def test_refresh_plan_is_never_answered_and_its_put_replaces_the_entry(store: CacheStore) -> None:
+    plan = release_plan(store)
+    store.put(plan, 200, httpx.Headers(), b"old")
+    refresh = release_plan(store, **{"Cache-Control": "no-cache"})
+    assert refresh.action == "refresh" and refresh.key == plan.key
+    assert store.get(refresh) is None
+    store.put(refresh, 200, httpx.Headers(), b"new")
+    hit = store.get(plan)
+    assert hit is not None and hit.body == b"new"
+    # A refresh whose answer cannot be stored drops the stale one.
+    store.put(refresh, 503, httpx.Headers(), b"")
+    assert store.get(plan) is None
+
+
+def test_scope_is_keyed_memoised_and_never_the_identity(store: CacheStore) -> None:
+    alice = store.scope("token:alice")
+    assert alice is store.scope("token:alice")
+    assert alice.fingerprint is not None and "alice" not in alice.fingerprint
+    assert alice != store.scope("token:bob")
+    # Another store has another salt: fingerprints cannot be compared across stores.
+    assert CacheStore.memory().scope("token:alice") != alice
+    assert "token" not in repr(alice)
+
+
+def test_invalidate_drops_paths_of_every_identity_and_counts_them(store: CacheStore) -> None:
+    for identity in ("token:alice", "token:bob"):
+        scope = store.scope(identity)
+        for path in ("/users/alice/wants", "/users/alice/collection/value"):
+            request = httpx.Request("GET", BASE + path)
+            op, _ = match_operation("GET", path) or (None, {})
+            plan = plan_call(op, request, {}, CachePolicy(), scope)
+            store.put(plan, 200, httpx.Headers(), b"{}")
+    write = OPERATIONS["delete_from_wantlist"]
+    request = httpx.Request("DELETE", f"{BASE}/users/alice/wants/5")
+    plan = plan_call(
+        write,
+        request,
+        {"username": "alice", "release_id": 5},
+        CachePolicy(),
+        store.scope("token:alice"),
+    )
+    assert plan.action == "invalidate"
+    assert store.invalidate(plan.patterns) == 2
+    assert store.info().entries_by_kind == {"user": 2}
+
+
+def test_unavailable_scope_bypasses_the_cache() -> None:
+    request = httpx.Request("GET", f"{BASE}/releases/1")
+    plan = plan_call(OPERATIONS["get_release"], request, {}, CachePolicy(), CacheScope(None))
+    assert plan.action == "bypass" and plan.key is None
+
+
+def test_head_and_unknown_paths_bypass_and_unknown_writes_invalidate_their_subtree() -> None:
+    scope = CacheScope("f")
+    head = plan_call(None, httpx.Request("HEAD", f"{BASE}/releases/1"), {}, CachePolicy(), scope)
+    assert head.action == "bypass"
+    unknown = plan_call(None, httpx.Request("POST", f"{BASE}/a/b"), {}, CachePolicy(), scope)
+    assert unknown.patterns == ("/a/b", "/a/b/*", "/a")
+
+
+def test_store_is_one_class_for_sync_and_async_clients() -> None:
+    assert AsyncCacheStore is CacheStore
+    assert not CacheStore.memory().offload
+
+
+# --- every operation has a deliberate policy in the spec -----------------------------------------
+
+
+def test_every_operation_states_its_cache_policy_in_the_spec(spec: dict[str, Any]) -> None:
+    kinds = {"database", "search", "user", "marketplace", None}
+    for path, item in spec["paths"].items():
+        for method, raw in item.items():
+            if method not in {"get", "post", "put", "patch", "delete", "head"}:
+                continue
+            where = f"{method.upper()} {path} ({raw['operationId']})"
+            assert isinstance(raw.get("x-musicagent-replay-safe"), bool), where
+            if method == "get":
+                assert "x-musicagent-cache" in raw, f"{where}: a cache kind or an explicit null"
+                assert raw["x-musicagent-cache"] in kinds, where
+                assert "x-musicagent-invalidates" not in raw, where
+                assert raw["x-musicagent-replay-safe"] is True, where
+            else:
+                assert isinstance(raw.get("x-musicagent-invalidates"), list), (
+                    f"{where}: a write lists what it invalidates (an empty list if nothing)"
+                )
+                assert "x-musicagent-cache" not in raw, where
+                for template in raw["x-musicagent-invalidates"]:
+                    names = set(re.findall(r"\{(\w+)\}", template))
+                    assert names <= set(re.findall(r"\{(\w+)\}", path)), (where, template)
+            operation = OPERATIONS[raw["operationId"]]
+            assert operation.cache_kind == raw.get("x-musicagent-cache"), where
+            assert operation.invalidates == tuple(raw.get("x-musicagent-invalidates", ())), where
+            assert operation.replay_safe == raw["x-musicagent-replay-safe"], where
+
+
+def test_writes_that_create_or_message_are_not_replay_safe() -> None:
+    for operation_id in ("create_listing", "add_order_message", "create_collection_folder"):
+        assert not OPERATIONS[operation_id].replay_safe, operation_id
+    for operation_id in ("update_release_rating_by_user", "delete_from_wantlist"):
+        assert OPERATIONS[operation_id].replay_safe, operation_id
+
+
+# --- the SQLite file: one write per miss, WAL, private modes, the earlier format dropped ---------
+
+
+def sqlite_store(tmp_path: Path) -> CacheStore:
+    return CacheStore.sqlite(tmp_path / "cache" / CACHE_FILE_NAME)
+
+
+def test_a_miss_costs_one_write_statement_in_one_transaction(tmp_path: Path) -> None:
+    with sqlite_store(tmp_path) as store:
+        plan = release_plan(store)
+        store.get(plan)  # opens the file, reads the salt
+        db = store._backend._db()  # type: ignore[attr-defined]
+        statements: list[str] = []
+        db.set_trace_callback(statements.append)
+        assert store.get(plan) is None
+        store.put(plan, 200, httpx.Headers({"Content-Type": "application/json"}), b"{}")
+        db.set_trace_callback(None)
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    writes = [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
+    assert len(writes) == 1 and writes[0].startswith("INSERT OR REPLACE"), statements
+    assert tables == {"musicagent_meta", "musicagent_responses"}
+
+
+def test_cache_folder_is_0700_and_its_files_0600(tmp_path: Path) -> None:
+    with sqlite_store(tmp_path) as store:
+        plan = release_plan(store)
+        store.put(plan, 200, httpx.Headers(), b"{}")
+        assert store.get(plan) is not None
+        folder = tmp_path / "cache"
+        assert folder.stat().st_mode & 0o777 == 0o700
+        files = list(folder.iterdir())
+        assert {f.name for f in files} >= {CACHE_FILE_NAME, CACHE_FILE_NAME + "-wal"}
+        assert {f.name: f.stat().st_mode & 0o777 for f in files} == dict.fromkeys(
+            (f.name for f in files), 0o600
+        )
+
+
+def test_an_existing_cache_folder_and_file_of_an_earlier_version_are_made_private(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    (folder / CACHE_FILE_NAME).touch(mode=0o644)
+    (folder / CACHE_FILE_NAME).chmod(0o644)
+    with sqlite_store(tmp_path) as store:
+        store.put(release_plan(store), 200, httpx.Headers(), b"{}")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / CACHE_FILE_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_folder_holding_more_than_the_cache_keeps_its_mode(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o755)
+    (folder / "notes.txt").write_text("mine")
+    with sqlite_store(tmp_path) as store:
+        store.put(release_plan(store), 200, httpx.Headers(), b"{}")
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert (folder / CACHE_FILE_NAME).stat().st_mode & 0o777 == 0o600
+
+
+def test_tables_of_the_earlier_format_and_the_credentials_in_them_are_dropped(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    file = tmp_path / "cache" / CACHE_FILE_NAME
+    file.parent.mkdir()
+    legacy = sqlite3.connect(file)
+    legacy.execute("CREATE TABLE entries (id BLOB, data BLOB)")
+    legacy.execute("CREATE TABLE streams (id BLOB, data BLOB)")
+    legacy.execute("INSERT INTO entries VALUES (x'00', 'Authorization: Discogs token=oldsecret1')")
+    legacy.commit()
+    legacy.close()
+    with CacheStore.sqlite(file) as store:
+        store.put(release_plan(store), 200, httpx.Headers(), b"{}")
+    assert b"oldsecret1" not in b"".join(p.read_bytes() for p in file.parent.iterdir())
+    with sqlite3.connect(file) as db:
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "entries" not in tables and "streams" not in tables
+
+
+def test_sqlite_store_shares_entries_and_salt_across_connections(tmp_path: Path) -> None:
+    with sqlite_store(tmp_path) as first:
+        plan = release_plan(first)
+        first.put(plan, 200, httpx.Headers(), b"shared")
+    with sqlite_store(tmp_path) as second:
+        again = release_plan(second)
+        assert again.key == plan.key
+        hit = second.get(again)
+    assert hit is not None and hit.body == b"shared"

@@ -204,7 +204,9 @@ def test_oauth_token_endpoint_parses_the_form_body(httpx_mock: HTTPXMock) -> Non
 def test_each_discogs_credential_is_sent_as_its_header(
     httpx_mock: HTTPXMock, kwargs: dict[str, str], expected: str
 ) -> None:
-    httpx_mock.add_response(json={"id": 1, "username": "u", "resource_url": "r"})
+    httpx_mock.add_response(
+        json={"id": 1, "username": "u", "resource_url": "r", "consumer_name": "c"}
+    )
     with client(**kwargs) as c:
         c.users.get_identity()
     request = httpx_mock.get_request()
@@ -216,7 +218,9 @@ def test_credentials_come_from_settings_when_not_given(
     httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISCOGS_TOKEN", "token-from-environment")
-    httpx_mock.add_response(json={"id": 1, "username": "u", "resource_url": "r"})
+    httpx_mock.add_response(
+        json={"id": 1, "username": "u", "resource_url": "r", "consumer_name": "c"}
+    )
     with client() as c:
         c.users.get_identity()
     request = httpx_mock.get_request()
@@ -225,7 +229,9 @@ def test_credentials_come_from_settings_when_not_given(
 
 
 def test_token_can_be_replaced_on_a_live_client(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json={"id": 1, "username": "u", "resource_url": "r"}, is_reusable=True)
+    httpx_mock.add_response(
+        json={"id": 1, "username": "u", "resource_url": "r", "consumer_name": "c"}, is_reusable=True
+    )
     with client(token="first-token-value") as c:
         c.users.get_identity()
         c.token = "second-token-value"
@@ -245,7 +251,9 @@ def test_oauth_request_is_signed_afresh_on_each_retry(httpx_mock: HTTPXMock) -> 
         seen.append(request.headers["Authorization"])
         if len(seen) == 1:
             return httpx.Response(503)
-        return httpx.Response(200, json={"id": 1, "username": "u", "resource_url": "r"})
+        return httpx.Response(
+            200, json={"id": 1, "username": "u", "resource_url": "r", "consumer_name": "c"}
+        )
 
     httpx_mock.add_callback(answer, is_reusable=True)
     auth = OAuth1Auth("app-key", "app-secret-value", "user-token", "user-token-secret")
@@ -430,14 +438,14 @@ def test_next_link_to_another_host_is_followed_on_the_configured_host(
                 "items": 2,
                 "urls": {"next": "https://elsewhere.example/users/me/wants?page=2&per_page=100"},
             },
-            "wants": [{"id": 1, "rating": 0}],
+            "wants": [{"id": 1, "rating": 0, "basic_information": {"id": 1}}],
         },
     )
     httpx_mock.add_response(
         url="http://127.0.0.1:9/users/me/wants?page=2&per_page=100",
         json={
             "pagination": {"page": 2, "pages": 2, "per_page": 100, "items": 2, "urls": {}},
-            "wants": [{"id": 2, "rating": 0}],
+            "wants": [{"id": 2, "rating": 0, "basic_information": {"id": 2}}],
         },
     )
     with client(token="personal-token-123", base_url="http://127.0.0.1:9") as c:
@@ -449,14 +457,14 @@ def test_iterator_falls_back_to_page_numbers_without_next_links(httpx_mock: HTTP
         url=f"{BASE}/users/me/wants?page=1&per_page=100",
         json={
             "pagination": {"page": 1, "pages": 2, "per_page": 100, "items": 2},
-            "wants": [{"id": 1}],
+            "wants": [{"id": 1, "basic_information": {"id": 1}}],
         },
     )
     httpx_mock.add_response(
         url=f"{BASE}/users/me/wants?page=2&per_page=100",
         json={
             "pagination": {"page": 2, "pages": 2, "per_page": 100, "items": 2},
-            "wants": [{"id": 2}],
+            "wants": [{"id": 2, "basic_information": {"id": 2}}],
         },
     )
     with client(token="personal-token-123") as c:

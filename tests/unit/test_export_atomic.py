@@ -93,6 +93,8 @@ def test_the_temporary_file_is_written_beside_the_destination(tmp_path: Path) ->
 
     exporter_for("csv", sample_size=0).export(items(), tmp_path / "out.csv")
 
-    assert len(seen) == 1
-    assert seen[0].parent == tmp_path
-    assert seen[0].name.startswith(".out.csv.")
+    staged = [path for path in seen if path.name != "out.csv.lock"]
+    assert len(staged) == 1
+    assert staged[0].parent == tmp_path
+    assert staged[0].name.startswith(".out.csv.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # the lock is gone too

@@ -89,14 +89,16 @@ def test_json_lines_hold_one_compact_object_per_line(tmp_path: Path) -> None:
 
 def test_models_are_exported_with_every_field_they_received(tmp_path: Path) -> None:
     items = collection_items()
-    extra = CollectionItem.model_validate({"id": 5, "instance_id": 9, "added_by_discogs": [1]})
+    extra = CollectionItem.model_validate(
+        {"id": 5, "instance_id": 9, "basic_information": {"id": 5}, "added_by_discogs": [1]}
+    )
     path = tmp_path / "out.json"
 
     JsonExporter().export([*items, extra], path)
 
     assert json.loads(path.read_text(encoding="utf-8")) == [
         *[item.to_dict() for item in items],
-        {"id": 5, "instance_id": 9, "added_by_discogs": [1]},
+        {"id": 5, "instance_id": 9, "basic_information": {"id": 5}, "added_by_discogs": [1]},
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicagent.testing import FaultConfig, SandboxConfig
+from discogs_sandbox import FaultConfig, SandboxConfig
 
 
 def test_defaults_match_discogs_limits() -> None:
@@ -70,7 +70,7 @@ def test_fault_config_from_json_refuses_unknown_keys_and_round_trips() -> None:
 
 
 def test_sandbox_takes_a_config_and_overrides_without_starting() -> None:
-    from musicagent.testing import Sandbox
+    from discogs_sandbox import Sandbox
 
     sandbox = Sandbox(SandboxConfig(seed=3, collection_size=9), p5xx=0.1, rate_limit=5)
     assert (sandbox.config.seed, sandbox.config.collection_size) == (3, 9)

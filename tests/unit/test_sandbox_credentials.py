@@ -7,16 +7,16 @@ import time
 import pytest
 from oauthlib.oauth1 import Client as OAuthClient  # type: ignore[import-untyped, unused-ignore]
 
-from musicagent.testing import (
+from discogs_sandbox import (
     SANDBOX_CONSUMER_KEY,
     SANDBOX_CONSUMER_SECRET,
     SANDBOX_OAUTH_TOKEN,
     SANDBOX_OAUTH_TOKEN_SECRET,
     SandboxConfig,
 )
-from musicagent.testing.credentials import Principal, resolve_principal
-from musicagent.testing.rules import ApiError
-from musicagent.testing.state import SandboxState
+from discogs_sandbox.credentials import Principal, resolve_principal
+from discogs_sandbox.rules import ApiError
+from discogs_sandbox.state import SandboxState
 
 URL = "http://127.0.0.1:8765/oauth/identity"
 
@@ -119,7 +119,44 @@ def test_stale_oauth_timestamp_is_refused(state: SandboxState) -> None:
     assert "timestamp" in caught.value.headers["X-Sandbox-Reason"]
 
 
-def test_unknown_token_is_a_credential_without_a_user(state: SandboxState) -> None:
+def test_unknown_token_is_not_a_credential_discogs_knows(state: SandboxState) -> None:
+    # Fidelity: a bogus token used to get the authenticated tier and image URLs.
     principal = _resolve(state, {"Authorization": "Discogs token=made-up"})
-    assert principal.authenticated
+    assert not principal.authenticated
     assert principal.username is None
+
+
+def _request_token_step(**client_options: object) -> dict[str, str]:
+    client = OAuthClient(
+        SANDBOX_CONSUMER_KEY,
+        client_secret=SANDBOX_CONSUMER_SECRET,
+        signature_method="PLAINTEXT",
+        callback_uri="oob",
+        **client_options,
+    )
+    _, headers, _ = client.sign("http://127.0.0.1:8765/oauth/request_token")
+    return {"Authorization": headers["Authorization"]}
+
+
+def test_the_token_step_takes_milliseconds_and_a_long_nonce(state: SandboxState) -> None:
+    # Fidelity: a millisecond timestamp was refused, so a client's whole OAuth flow failed.
+    headers = _request_token_step(timestamp=str(int(time.time() * 1000)), nonce="n" * 128)
+    principal = _resolve(state, headers, url="http://127.0.0.1:8765/oauth/request_token")
+    assert principal.kind == "oauth-consumer"
+
+
+def test_a_signed_api_request_in_milliseconds_is_refused_with_a_reason(
+    state: SandboxState,
+) -> None:
+    headers = _signed("HMAC-SHA1", timestamp=str(int(time.time() * 1000)))
+    with pytest.raises(ApiError) as caught:
+        _resolve(state, headers)
+    assert "milliseconds" in caught.value.headers["X-Sandbox-Reason"]
+
+
+def test_a_nonce_over_64_characters_is_refused(state: SandboxState) -> None:
+    # Fidelity: any length used to pass.
+    with pytest.raises(ApiError) as caught:
+        _resolve(state, _signed("HMAC-SHA1", nonce="n" * 65))
+    assert "oauth_nonce" in caught.value.headers["X-Sandbox-Reason"]
+    assert _resolve(state, _signed("HMAC-SHA1", nonce="n" * 64)).username == "sandbox"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from musicagent.testing import SandboxConfig
-from musicagent.testing.catalogue import ARTIST_BLOCK, Catalogue
-from musicagent.testing.state import SandboxState
+from discogs_sandbox import SandboxConfig
+from discogs_sandbox.catalogue import ARTIST_BLOCK, Catalogue
+from discogs_sandbox.search import SearchIndex
+from discogs_sandbox.state import SandboxState
 from musicagent.validation import bundled_validator
 
 SAMPLE = range(1, 4000, 13)
@@ -24,13 +25,17 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 
 def test_generated_database_items_match_their_schemas() -> None:
     catalogue = Catalogue(0)
+    index = SearchIndex(catalogue)
+    entries = index.entries()
     problems = []
     for n in SAMPLE:
         problems += _valid("Release", catalogue.release(n, signed=n % 2 == 0))
         problems += _valid("Artist", catalogue.artist(n, signed=True))
         problems += _valid("Label", catalogue.label(n, signed=False))
         problems += _valid("BasicInformation", catalogue.basic_information(n, signed=True))
-        problems += _valid("SearchResult", catalogue.search_result("q", None, n, signed=True))
+        problems += _valid(
+            "SearchResult", index.result(entries[(n * 997) % len(entries)], signed=True)
+        )
     for master_id in range(1, 60):
         problems += _valid("Master", catalogue.master(master_id, signed=True))
     assert problems == []
@@ -58,9 +63,12 @@ def test_links_between_items_agree() -> None:
             assert catalogue.release(release_id, signed=False)["master_id"] == master_id
     artist_id = 321
     entries = catalogue.artist_release_entries(artist_id, signed=False)
-    release_ids = [e["id"] for e in entries if e["type"] == "release"]
-    assert len(entries) == ARTIST_BLOCK
+    main = [e for e in entries if e["role"] == "Main"]
+    release_ids = [e["id"] for e in main if e["type"] == "release"]
+    assert len(main) == ARTIST_BLOCK
     assert all(catalogue.release_core(r).artist_id == artist_id for r in release_ids)
+    credited = [e["id"] for e in entries if e["role"] != "Main"]
+    assert credited and all(catalogue.extra_artist(r) == artist_id for r in credited)
 
 
 def test_a_collection_of_100000_items_is_made_lazily() -> None:

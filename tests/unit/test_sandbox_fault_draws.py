@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from musicagent.testing import FaultConfig
-from musicagent.testing.faults import FaultInjector
+from discogs_sandbox import FaultConfig
+from discogs_sandbox.faults import FaultInjector
 
 
 def _plans(injector: FaultInjector, urls: list[str]) -> dict[str, list[bool]]:

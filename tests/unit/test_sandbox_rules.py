@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicagent.testing.rules import ApiError, Page, paginate, parse_page, unauthorized
+from discogs_sandbox.rules import ApiError, Page, paginate, parse_page, unauthorized
 
 BASE = "http://127.0.0.1:8765"
 
@@ -59,10 +59,18 @@ def test_empty_list_still_has_page_one() -> None:
     assert (pagination["page"], pagination["pages"], pagination["items"]) == (1, 1, 0)
 
 
-def test_page_past_the_end_is_a_422() -> None:
+def test_page_past_the_end_is_a_404_as_on_discogs() -> None:
+    # Fidelity: it was a 422; clients read Discogs' 404 as "no more items".
     with pytest.raises(ApiError) as caught:
         paginate(BASE, "/x", [], Page(4, 10), 30)
-    assert caught.value.status == 422
+    assert caught.value.status == 404
+
+
+def test_a_reachable_cap_bounds_the_pages_but_not_the_item_count() -> None:
+    pagination, _ = paginate(BASE, "/x", [], Page(200, 50), 45_000, reachable=10_000)
+    assert (pagination["items"], pagination["pages"]) == (45_000, 200)
+    with pytest.raises(ApiError):
+        paginate(BASE, "/x", [], Page(201, 50), 45_000, reachable=10_000)
 
 
 def test_401_carries_the_oauth_challenge_and_discogs_message() -> None:

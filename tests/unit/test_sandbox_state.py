@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from musicagent.testing import SandboxConfig
-from musicagent.testing.state import SandboxState, StateError
+from discogs_sandbox import SandboxConfig
+from discogs_sandbox.state import SandboxState, StateError
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musicagent.testing.throttle import RequestThrottle
+from discogs_sandbox.throttle import RequestThrottle
 
 
 class Clock:

@@ -194,3 +194,117 @@ def test_logger_config_carries_the_log_settings(tmp_path: Path) -> None:
         rotation="time",
         format="json",
     )
+
+
+# --- where values come from, the base-URL rule, one-line errors ---------------------------------
+
+
+def test_each_value_says_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("DISCOGS_TIMEOUT=12\nDISCOGS_MAX_RETRIES=2\n", encoding="utf-8")
+    monkeypatch.setenv("DISCOGS_MAX_RETRIES", "3")
+
+    settings = DiscogsSettings(_env_file=env_file, log_level="INFO")
+
+    assert settings.source_of("log_level") == "argument"
+    assert settings.source_of("max_retries") == "environment"
+    assert settings.max_retries == 3
+    assert settings.source_of("timeout") == ".env"
+    assert settings.source_of("cache") == "default"
+
+
+def test_a_dotenv_base_url_is_refused_while_an_environment_token_would_go_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from musicagent.settings import SettingsError
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("DISCOGS_BASE_URL=https://evil.example\n", encoding="utf-8")
+    monkeypatch.setenv("DISCOGS_TOKEN", TOKEN)
+
+    with pytest.raises(SettingsError) as caught:
+        DiscogsSettings(_env_file=env_file)
+
+    assert caught.value.parameter == "DISCOGS_BASE_URL"
+    assert TOKEN not in str(caught.value)
+    assert DiscogsSettings(_env_file=env_file, trust_env_file=True).base_url == (
+        "https://evil.example"
+    )
+    monkeypatch.setenv("DISCOGS_TRUST_ENV_FILE", "1")
+    assert DiscogsSettings(_env_file=env_file).trust_env_file is True
+
+
+def test_a_dotenv_with_its_own_token_and_base_url_is_left_alone(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"DISCOGS_BASE_URL=http://127.0.0.1:8765\nDISCOGS_TOKEN={TOKEN}\n", encoding="utf-8"
+    )
+
+    settings = DiscogsSettings(_env_file=env_file)
+
+    assert settings.base_url == "http://127.0.0.1:8765"
+    with pytest.raises(ValueError, match="DISCOGS_BASE_URL"):
+        settings.check_base_url_trust(credential_elsewhere=True)
+
+
+def test_trust_is_never_taken_from_the_dotenv_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DISCOGS_BASE_URL=https://evil.example\nDISCOGS_TRUST_ENV_FILE=true\n", encoding="utf-8"
+    )
+
+    settings = DiscogsSettings(_env_file=env_file)
+
+    assert settings.trust_env_file is False
+    with pytest.raises(ValueError, match=r"comes from a \.env file"):
+        settings.check_base_url_trust(credential_elsewhere=True)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DISCOGS_RATE_LIMIT_REQUESTS", "abc", "a whole number"),
+        ("DISCOGS_CACHE", "maybe", "on, off"),
+        ("DISCOGS_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
+        ("DISCOGS_STRICT_VALIDATION", "perhaps", "true or false"),
+    ],
+)
+def test_load_settings_gives_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    from musicagent.settings import SettingsError, load_settings
+
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.startswith(f"{variable}={value} is not valid")
+    assert expected in text
+    assert caught.value.parameter == variable
+
+
+def test_a_bad_credential_value_is_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from musicagent.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("DISCOGS_TOKEN", "secret-token\x01value")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert "secret-token" not in str(caught.value)
+    assert "DISCOGS_TOKEN" in str(caught.value)
+
+
+def test_a_dotenv_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    from musicagent.settings import SettingsError
+
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"DISCOGS_USER_AGENT=caf\xe9\n")
+
+    with pytest.raises(SettingsError, match=r"\.env.*not UTF-8"):
+        DiscogsSettings(_env_file=env_file)

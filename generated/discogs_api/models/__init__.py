@@ -98,7 +98,6 @@ from .release_community import ReleaseCommunity
 from .release_contributor import ReleaseContributor
 from .release_rating_by_user import ReleaseRatingByUser
 from .release_rating_summary import ReleaseRatingSummary
-from .release_stats import ReleaseStats
 from .search_result import SearchResult
 from .search_result_community import SearchResultCommunity
 from .search_result_user_data import SearchResultUserData
@@ -118,12 +117,7 @@ from .user_list_summary import UserListSummary
 from .user_lists_page import UserListsPage
 from .user_profile import UserProfile
 from .user_submission_artist import UserSubmissionArtist
-from .user_submission_artist_aliases_item import UserSubmissionArtistAliasesItem
-from .user_submission_artist_groups_item import UserSubmissionArtistGroupsItem
-from .user_submission_artist_members_item import UserSubmissionArtistMembersItem
 from .user_submission_label import UserSubmissionLabel
-from .user_submission_label_parent_label import UserSubmissionLabelParentLabel
-from .user_submission_label_sublabels_item import UserSubmissionLabelSublabelsItem
 from .user_submission_release import UserSubmissionRelease
 from .user_submission_release_community import UserSubmissionReleaseCommunity
 from .user_submission_release_community_rating import UserSubmissionReleaseCommunityRating
@@ -230,7 +224,6 @@ __all__ = (
     "ReleaseContributor",
     "ReleaseRatingByUser",
     "ReleaseRatingSummary",
-    "ReleaseStats",
     "SearchResult",
     "SearchResultCommunity",
     "SearchResultUserData",
@@ -250,12 +243,7 @@ __all__ = (
     "UserListsPage",
     "UserProfile",
     "UserSubmissionArtist",
-    "UserSubmissionArtistAliasesItem",
-    "UserSubmissionArtistGroupsItem",
-    "UserSubmissionArtistMembersItem",
     "UserSubmissionLabel",
-    "UserSubmissionLabelParentLabel",
-    "UserSubmissionLabelSublabelsItem",
     "UserSubmissionRelease",
     "UserSubmissionReleaseCommunity",
     "UserSubmissionReleaseCommunityRating",

@@ -23,6 +23,8 @@ class Artist:
 
     Attributes:
         id (int): Artist id.
+        resource_url (str): API URL of the artist.
+        releases_url (str): API URL of the artist's releases.
         name (str | Unset): Artist name.
         realname (None | str | Unset): Real name of the person.
         profile (None | str | Unset): Biography (Discogs markup unless another Accept media type is chosen).
@@ -34,12 +36,12 @@ class Artist:
         images (list[Image] | Unset):
         data_quality (str | Unset): Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs
             Major Changes, Entirely Incorrect.
-        resource_url (str | Unset): API URL of the artist.
-        releases_url (str | Unset): API URL of the artist's releases.
         uri (str | Unset): Web page of the artist on discogs.com.
     """
 
     id: int
+    resource_url: str
+    releases_url: str
     name: str | Unset = UNSET
     realname: None | str | Unset = UNSET
     profile: None | str | Unset = UNSET
@@ -50,13 +52,15 @@ class Artist:
     urls: list[str] | Unset = UNSET
     images: list[Image] | Unset = UNSET
     data_quality: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
-    releases_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
+
+        resource_url = self.resource_url
+
+        releases_url = self.releases_url
 
         name = self.name
 
@@ -110,10 +114,6 @@ class Artist:
 
         data_quality = self.data_quality
 
-        resource_url = self.resource_url
-
-        releases_url = self.releases_url
-
         uri = self.uri
 
         field_dict: dict[str, Any] = {}
@@ -121,6 +121,8 @@ class Artist:
         field_dict.update(
             {
                 "id": id,
+                "resource_url": resource_url,
+                "releases_url": releases_url,
             }
         )
         if name is not UNSET:
@@ -143,10 +145,6 @@ class Artist:
             field_dict["images"] = images
         if data_quality is not UNSET:
             field_dict["data_quality"] = data_quality
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
-        if releases_url is not UNSET:
-            field_dict["releases_url"] = releases_url
         if uri is not UNSET:
             field_dict["uri"] = uri
 
@@ -159,6 +157,10 @@ class Artist:
 
         d = dict(src_dict)
         id = d.pop("id")
+
+        resource_url = d.pop("resource_url")
+
+        releases_url = d.pop("releases_url")
 
         name = d.pop("name", UNSET)
 
@@ -222,14 +224,12 @@ class Artist:
 
         data_quality = d.pop("data_quality", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
-        releases_url = d.pop("releases_url", UNSET)
-
         uri = d.pop("uri", UNSET)
 
         artist = cls(
             id=id,
+            resource_url=resource_url,
+            releases_url=releases_url,
             name=name,
             realname=realname,
             profile=profile,
@@ -240,8 +240,6 @@ class Artist:
             urls=urls,
             images=images,
             data_quality=data_quality,
-            resource_url=resource_url,
-            releases_url=releases_url,
             uri=uri,
         )
 

@@ -22,8 +22,9 @@ class ArtistRelease:
 
     Attributes:
         id (int): Release or master id (see `type`).
-        type_ (str | Unset): Known values: release, master.
-        title (str | Unset): Title.
+        type_ (str): Known values: release, master.
+        title (str): Title.
+        resource_url (str): API URL of the release or master.
         artist (str | Unset): Artist name(s) as text (absent in old data).
         role (str | Unset): How the artist is credited. Known values: Main, Remix, Producer, Appearance,
             TrackAppearance, UnofficialRelease.
@@ -34,14 +35,14 @@ class ArtistRelease:
         main_release (int | Unset): Id of the main release (masters only).
         trackinfo (str | Unset): Which tracks the artist appears on (track appearances), possibly truncated.
         thumb (str | Unset): Thumbnail image URL (empty when not authenticated).
-        resource_url (str | Unset): API URL of the release or master.
         stats (DatabaseItemStats | Unset): Collection/wantlist counts attached to items of master versions, artist
             releases and label releases: `community` for all users, `user` for you (authenticated requests only).
     """
 
     id: int
-    type_: str | Unset = UNSET
-    title: str | Unset = UNSET
+    type_: str
+    title: str
+    resource_url: str
     artist: str | Unset = UNSET
     role: str | Unset = UNSET
     year: int | Unset = UNSET
@@ -51,7 +52,6 @@ class ArtistRelease:
     main_release: int | Unset = UNSET
     trackinfo: str | Unset = UNSET
     thumb: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     stats: DatabaseItemStats | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -61,6 +61,8 @@ class ArtistRelease:
         type_ = self.type_
 
         title = self.title
+
+        resource_url = self.resource_url
 
         artist = self.artist
 
@@ -80,8 +82,6 @@ class ArtistRelease:
 
         thumb = self.thumb
 
-        resource_url = self.resource_url
-
         stats: dict[str, Any] | Unset = UNSET
         if not isinstance(self.stats, Unset):
             stats = self.stats.to_dict()
@@ -91,12 +91,11 @@ class ArtistRelease:
         field_dict.update(
             {
                 "id": id,
+                "type": type_,
+                "title": title,
+                "resource_url": resource_url,
             }
         )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if title is not UNSET:
-            field_dict["title"] = title
         if artist is not UNSET:
             field_dict["artist"] = artist
         if role is not UNSET:
@@ -115,8 +114,6 @@ class ArtistRelease:
             field_dict["trackinfo"] = trackinfo
         if thumb is not UNSET:
             field_dict["thumb"] = thumb
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if stats is not UNSET:
             field_dict["stats"] = stats
 
@@ -129,9 +126,11 @@ class ArtistRelease:
         d = dict(src_dict)
         id = d.pop("id")
 
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
 
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        resource_url = d.pop("resource_url")
 
         artist = d.pop("artist", UNSET)
 
@@ -151,8 +150,6 @@ class ArtistRelease:
 
         thumb = d.pop("thumb", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
         _stats = d.pop("stats", UNSET)
         stats: DatabaseItemStats | Unset
         if isinstance(_stats, Unset):
@@ -164,6 +161,7 @@ class ArtistRelease:
             id=id,
             type_=type_,
             title=title,
+            resource_url=resource_url,
             artist=artist,
             role=role,
             year=year,
@@ -173,7 +171,6 @@ class ArtistRelease:
             main_release=main_release,
             trackinfo=trackinfo,
             thumb=thumb,
-            resource_url=resource_url,
             stats=stats,
         )
 

@@ -21,8 +21,8 @@ class CollectionField:
             id (int):
             name (str):
             type_ (str): Kind of field. Known values: dropdown, textarea.
-            position (int | Unset): Display order.
-            public (bool | Unset): Whether other users can see the field's values.
+            position (int): Display order.
+            public (bool): Whether other users can see the field's values.
             options (list[str] | Unset): Allowed values of a dropdown field.
             lines (int | Unset): Height in lines of a textarea field.
     """
@@ -30,8 +30,8 @@ class CollectionField:
     id: int
     name: str
     type_: str
-    position: int | Unset = UNSET
-    public: bool | Unset = UNSET
+    position: int
+    public: bool
     options: list[str] | Unset = UNSET
     lines: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -60,12 +60,10 @@ class CollectionField:
                 "id": id,
                 "name": name,
                 "type": type_,
+                "position": position,
+                "public": public,
             }
         )
-        if position is not UNSET:
-            field_dict["position"] = position
-        if public is not UNSET:
-            field_dict["public"] = public
         if options is not UNSET:
             field_dict["options"] = options
         if lines is not UNSET:
@@ -82,9 +80,9 @@ class CollectionField:
 
         type_ = d.pop("type")
 
-        position = d.pop("position", UNSET)
+        position = d.pop("position")
 
-        public = d.pop("public", UNSET)
+        public = d.pop("public")
 
         options = cast(list[str], d.pop("options", UNSET))
 

@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="CollectionFolder")
 
 
@@ -19,14 +17,14 @@ class CollectionFolder:
     Attributes:
         id (int): Folder ID (0 = All, 1 = Uncategorized).
         name (str):
-        count (int | Unset): Number of items in the folder.
-        resource_url (str | Unset):
+        count (int): Number of items in the folder.
+        resource_url (str):
     """
 
     id: int
     name: str
-    count: int | Unset = UNSET
-    resource_url: str | Unset = UNSET
+    count: int
+    resource_url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,12 +42,10 @@ class CollectionFolder:
             {
                 "id": id,
                 "name": name,
+                "count": count,
+                "resource_url": resource_url,
             }
         )
-        if count is not UNSET:
-            field_dict["count"] = count
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
 
         return field_dict
 
@@ -60,9 +56,9 @@ class CollectionFolder:
 
         name = d.pop("name")
 
-        count = d.pop("count", UNSET)
+        count = d.pop("count")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
         collection_folder = cls(
             id=id,

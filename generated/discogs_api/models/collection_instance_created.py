@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="CollectionInstanceCreated")
 
 
@@ -18,11 +16,11 @@ class CollectionInstanceCreated:
 
     Attributes:
         instance_id (int): ID of the new instance.
-        resource_url (str | Unset): API URL of the new instance.
+        resource_url (str): API URL of the new instance.
     """
 
     instance_id: int
-    resource_url: str | Unset = UNSET
+    resource_url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,10 +33,9 @@ class CollectionInstanceCreated:
         field_dict.update(
             {
                 "instance_id": instance_id,
+                "resource_url": resource_url,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
 
         return field_dict
 
@@ -47,7 +44,7 @@ class CollectionInstanceCreated:
         d = dict(src_dict)
         instance_id = d.pop("instance_id")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
         collection_instance_created = cls(
             instance_id=instance_id,

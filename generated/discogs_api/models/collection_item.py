@@ -25,21 +25,21 @@ class CollectionItem:
         Attributes:
             id (int): Release ID.
             instance_id (int): ID of this copy of the release in the collection.
+            basic_information (BasicInformation): Short description of a release, embedded as `basic_information` in
+                collection and wantlist items.
             folder_id (int | Unset): Folder the instance is in.
             rating (int | Unset): The owner's rating, 0 (unrated) to 5.
             date_added (str | Unset): When the instance was added, ISO 8601 (e.g. "2015-11-30T10:54:13-08:00").
-            basic_information (BasicInformation | Unset): Short description of a release, embedded as `basic_information` in
-                collection and wantlist items.
             notes (list[CollectionNote] | Unset): Values of the collection's notes fields for this instance (see List
                 Fields); non-owners see only public fields. Absent when none.
     """
 
     id: int
     instance_id: int
+    basic_information: BasicInformation
     folder_id: int | Unset = UNSET
     rating: int | Unset = UNSET
     date_added: str | Unset = UNSET
-    basic_information: BasicInformation | Unset = UNSET
     notes: list[CollectionNote] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -48,15 +48,13 @@ class CollectionItem:
 
         instance_id = self.instance_id
 
+        basic_information = self.basic_information.to_dict()
+
         folder_id = self.folder_id
 
         rating = self.rating
 
         date_added = self.date_added
-
-        basic_information: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.basic_information, Unset):
-            basic_information = self.basic_information.to_dict()
 
         notes: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.notes, Unset):
@@ -71,6 +69,7 @@ class CollectionItem:
             {
                 "id": id,
                 "instance_id": instance_id,
+                "basic_information": basic_information,
             }
         )
         if folder_id is not UNSET:
@@ -79,8 +78,6 @@ class CollectionItem:
             field_dict["rating"] = rating
         if date_added is not UNSET:
             field_dict["date_added"] = date_added
-        if basic_information is not UNSET:
-            field_dict["basic_information"] = basic_information
         if notes is not UNSET:
             field_dict["notes"] = notes
 
@@ -96,18 +93,13 @@ class CollectionItem:
 
         instance_id = d.pop("instance_id")
 
+        basic_information = BasicInformation.from_dict(d.pop("basic_information"))
+
         folder_id = d.pop("folder_id", UNSET)
 
         rating = d.pop("rating", UNSET)
 
         date_added = d.pop("date_added", UNSET)
-
-        _basic_information = d.pop("basic_information", UNSET)
-        basic_information: BasicInformation | Unset
-        if isinstance(_basic_information, Unset):
-            basic_information = UNSET
-        else:
-            basic_information = BasicInformation.from_dict(_basic_information)
 
         _notes = d.pop("notes", UNSET)
         notes: list[CollectionNote] | Unset = UNSET
@@ -121,10 +113,10 @@ class CollectionItem:
         collection_item = cls(
             id=id,
             instance_id=instance_id,
+            basic_information=basic_information,
             folder_id=folder_id,
             rating=rating,
             date_added=date_added,
-            basic_information=basic_information,
             notes=notes,
         )
 

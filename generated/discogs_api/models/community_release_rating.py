@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.release_rating_summary import ReleaseRatingSummary
 
@@ -21,28 +19,27 @@ class CommunityReleaseRating:
     """The community rating of a release (Docs L1000-1054).
 
     Attributes:
-        release_id (int | Unset): Release id.
-        rating (ReleaseRatingSummary | Unset): Average rating and number of ratings of a release.
+        release_id (int): Release id.
+        rating (ReleaseRatingSummary): Average rating and number of ratings of a release.
     """
 
-    release_id: int | Unset = UNSET
-    rating: ReleaseRatingSummary | Unset = UNSET
+    release_id: int
+    rating: ReleaseRatingSummary
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         release_id = self.release_id
 
-        rating: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.rating, Unset):
-            rating = self.rating.to_dict()
+        rating = self.rating.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if release_id is not UNSET:
-            field_dict["release_id"] = release_id
-        if rating is not UNSET:
-            field_dict["rating"] = rating
+        field_dict.update(
+            {
+                "release_id": release_id,
+                "rating": rating,
+            }
+        )
 
         return field_dict
 
@@ -51,14 +48,9 @@ class CommunityReleaseRating:
         from ..models.release_rating_summary import ReleaseRatingSummary
 
         d = dict(src_dict)
-        release_id = d.pop("release_id", UNSET)
+        release_id = d.pop("release_id")
 
-        _rating = d.pop("rating", UNSET)
-        rating: ReleaseRatingSummary | Unset
-        if isinstance(_rating, Unset):
-            rating = UNSET
-        else:
-            rating = ReleaseRatingSummary.from_dict(_rating)
+        rating = ReleaseRatingSummary.from_dict(d.pop("rating"))
 
         community_release_rating = cls(
             release_id=release_id,

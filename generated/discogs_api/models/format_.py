@@ -17,13 +17,13 @@ class Format:
     """A physical or digital format of a release, e.g. `{"name": "Vinyl", "qty": "1", "descriptions": ["LP", "Album"]}`.
 
     Attributes:
-        name (str | Unset): Format name, e.g. Vinyl, CD, Cassette, File, Box Set.
+        name (str): Format name, e.g. Vinyl, CD, Cassette, File, Box Set.
         qty (int | str | Unset): Quantity of items in this format, as a string (e.g. "2").
         descriptions (list[str] | Unset): Format descriptions, e.g. "LP", "Album", "12\\"", "33 ⅓ RPM".
         text (str | Unset): Free-text format detail, e.g. "320 kbps", "Gatefold".
     """
 
-    name: str | Unset = UNSET
+    name: str
     qty: int | str | Unset = UNSET
     descriptions: list[str] | Unset = UNSET
     text: str | Unset = UNSET
@@ -46,9 +46,11 @@ class Format:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if name is not UNSET:
-            field_dict["name"] = name
+        field_dict.update(
+            {
+                "name": name,
+            }
+        )
         if qty is not UNSET:
             field_dict["qty"] = qty
         if descriptions is not UNSET:
@@ -61,7 +63,7 @@ class Format:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
 
         def _parse_qty(data: object) -> int | str | Unset:
             if isinstance(data, Unset):

@@ -17,13 +17,13 @@ class Identifier:
     """A barcode, matrix/runout or other identifier printed on a release.
 
     Attributes:
-        type_ (str | Unset): Identifier kind, e.g. Barcode, Matrix / Runout, Rights Society, Label Code, ASIN.
-        value (str | Unset): Identifier text as printed.
+        type_ (str): Identifier kind, e.g. Barcode, Matrix / Runout, Rights Society, Label Code, ASIN.
+        value (str): Identifier text as printed.
         description (str | Unset): Where or what the identifier is, e.g. "Side A", "Text" (optional).
     """
 
-    type_: str | Unset = UNSET
-    value: str | Unset = UNSET
+    type_: str
+    value: str
     description: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -36,11 +36,12 @@ class Identifier:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if value is not UNSET:
-            field_dict["value"] = value
+        field_dict.update(
+            {
+                "type": type_,
+                "value": value,
+            }
+        )
         if description is not UNSET:
             field_dict["description"] = description
 
@@ -49,9 +50,9 @@ class Identifier:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
 
-        value = d.pop("value", UNSET)
+        value = d.pop("value")
 
         description = d.pop("description", UNSET)
 

@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="Identity")
 
 
@@ -20,14 +18,14 @@ class Identity:
         Attributes:
             id (int): User ID.
             username (str):
-            resource_url (str | Unset): API URL of the user's profile.
-            consumer_name (str | Unset): Name of the application the credentials were issued to.
+            resource_url (str): API URL of the user's profile.
+            consumer_name (str): Name of the application the credentials were issued to.
     """
 
     id: int
     username: str
-    resource_url: str | Unset = UNSET
-    consumer_name: str | Unset = UNSET
+    resource_url: str
+    consumer_name: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,12 +43,10 @@ class Identity:
             {
                 "id": id,
                 "username": username,
+                "resource_url": resource_url,
+                "consumer_name": consumer_name,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
-        if consumer_name is not UNSET:
-            field_dict["consumer_name"] = consumer_name
 
         return field_dict
 
@@ -61,9 +57,9 @@ class Identity:
 
         username = d.pop("username")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
-        consumer_name = d.pop("consumer_name", UNSET)
+        consumer_name = d.pop("consumer_name")
 
         identity = cls(
             id=id,

@@ -18,16 +18,16 @@ class Image:
     unauthenticated responses send empty strings (Docs L2336-2344).
 
         Attributes:
-            type_ (str | Unset): Known values: primary, secondary.
-            uri (str | Unset): Full-size image URL (empty string when not authenticated).
+            type_ (str): Known values: primary, secondary.
+            uri (str): Full-size image URL (empty string when not authenticated).
             resource_url (str | Unset): Image URL (same as `uri` in current data; empty when not authenticated).
             uri150 (str | Unset): 150px thumbnail URL (empty string when not authenticated).
             width (int | Unset): Width in pixels.
             height (int | Unset): Height in pixels.
     """
 
-    type_: str | Unset = UNSET
-    uri: str | Unset = UNSET
+    type_: str
+    uri: str
     resource_url: str | Unset = UNSET
     uri150: str | Unset = UNSET
     width: int | Unset = UNSET
@@ -49,11 +49,12 @@ class Image:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if uri is not UNSET:
-            field_dict["uri"] = uri
+        field_dict.update(
+            {
+                "type": type_,
+                "uri": uri,
+            }
+        )
         if resource_url is not UNSET:
             field_dict["resource_url"] = resource_url
         if uri150 is not UNSET:
@@ -68,9 +69,9 @@ class Image:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
 
-        uri = d.pop("uri", UNSET)
+        uri = d.pop("uri")
 
         resource_url = d.pop("resource_url", UNSET)
 

@@ -18,21 +18,21 @@ class InventoryExport:
 
     Attributes:
         id (int): Export id (the `{id}` of Get an export / Download an export).
-        status (str | Unset): Processing state of the export. Known values: `success` (the only one documented); other
-            states (e.g. while the export is still running) are passed through as-is.
-        created_ts (str | Unset): When the export was requested, naive ISO 8601 (e.g. `2018-09-27T12:50:39`).
+        status (str): Processing state of the export. Known values: `success` (the only one documented); other states
+            (e.g. while the export is still running) are passed through as-is.
+        created_ts (str): When the export was requested, naive ISO 8601 (e.g. `2018-09-27T12:50:39`).
+        url (str): API URL of this export.
         finished_ts (None | str | Unset): When the export finished, naive ISO 8601 (e.g. `2018-09-27T12:59:02`).
         filename (None | str | Unset): Name of the CSV file, like `<user>-inventory-YYYYMMDD-HHMM.csv`.
-        url (str | Unset): API URL of this export.
         download_url (None | str | Unset): API URL to download the CSV (Download an export).
     """
 
     id: int
-    status: str | Unset = UNSET
-    created_ts: str | Unset = UNSET
+    status: str
+    created_ts: str
+    url: str
     finished_ts: None | str | Unset = UNSET
     filename: None | str | Unset = UNSET
-    url: str | Unset = UNSET
     download_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -42,6 +42,8 @@ class InventoryExport:
         status = self.status
 
         created_ts = self.created_ts
+
+        url = self.url
 
         finished_ts: None | str | Unset
         if isinstance(self.finished_ts, Unset):
@@ -55,8 +57,6 @@ class InventoryExport:
         else:
             filename = self.filename
 
-        url = self.url
-
         download_url: None | str | Unset
         if isinstance(self.download_url, Unset):
             download_url = UNSET
@@ -68,18 +68,15 @@ class InventoryExport:
         field_dict.update(
             {
                 "id": id,
+                "status": status,
+                "created_ts": created_ts,
+                "url": url,
             }
         )
-        if status is not UNSET:
-            field_dict["status"] = status
-        if created_ts is not UNSET:
-            field_dict["created_ts"] = created_ts
         if finished_ts is not UNSET:
             field_dict["finished_ts"] = finished_ts
         if filename is not UNSET:
             field_dict["filename"] = filename
-        if url is not UNSET:
-            field_dict["url"] = url
         if download_url is not UNSET:
             field_dict["download_url"] = download_url
 
@@ -90,9 +87,11 @@ class InventoryExport:
         d = dict(src_dict)
         id = d.pop("id")
 
-        status = d.pop("status", UNSET)
+        status = d.pop("status")
 
-        created_ts = d.pop("created_ts", UNSET)
+        created_ts = d.pop("created_ts")
+
+        url = d.pop("url")
 
         def _parse_finished_ts(data: object) -> None | str | Unset:
             if data is None:
@@ -112,8 +111,6 @@ class InventoryExport:
 
         filename = _parse_filename(d.pop("filename", UNSET))
 
-        url = d.pop("url", UNSET)
-
         def _parse_download_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -127,9 +124,9 @@ class InventoryExport:
             id=id,
             status=status,
             created_ts=created_ts,
+            url=url,
             finished_ts=finished_ts,
             filename=filename,
-            url=url,
             download_url=download_url,
         )
 

@@ -18,23 +18,23 @@ class InventoryUpload:
 
     Attributes:
         id (int): Upload id (the `{id}` of Get an upload).
-        status (str | Unset): Processing state of the upload. Known values: `success` (the only one documented); other
-            states are passed through as-is.
-        type_ (str | Unset): Kind of upload. Known values: `add`, `change`, `delete` (the docs' example shows `change`
-            for a file named `add.csv`).
+        status (str): Processing state of the upload. Known values: `success` (the only one documented); other states
+            are passed through as-is.
+        type_ (str): Kind of upload. Known values: `add`, `change`, `delete` (the docs' example shows `change` for a
+            file named `add.csv`).
+        created_ts (str): When the upload was received, naive ISO 8601 (e.g. `2017-12-18T09:20:28`).
         filename (None | str | Unset): Name of the uploaded CSV file.
         results (None | str | Unset): Processing report as HTML text, e.g. `CSV file contains 1 records.<p>Processed 1
             records.`
-        created_ts (str | Unset): When the upload was received, naive ISO 8601 (e.g. `2017-12-18T09:20:28`).
         finished_ts (None | str | Unset): When processing finished, naive ISO 8601 (e.g. `2017-12-18T09:20:29`).
     """
 
     id: int
-    status: str | Unset = UNSET
-    type_: str | Unset = UNSET
+    status: str
+    type_: str
+    created_ts: str
     filename: None | str | Unset = UNSET
     results: None | str | Unset = UNSET
-    created_ts: str | Unset = UNSET
     finished_ts: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -44,6 +44,8 @@ class InventoryUpload:
         status = self.status
 
         type_ = self.type_
+
+        created_ts = self.created_ts
 
         filename: None | str | Unset
         if isinstance(self.filename, Unset):
@@ -57,8 +59,6 @@ class InventoryUpload:
         else:
             results = self.results
 
-        created_ts = self.created_ts
-
         finished_ts: None | str | Unset
         if isinstance(self.finished_ts, Unset):
             finished_ts = UNSET
@@ -70,18 +70,15 @@ class InventoryUpload:
         field_dict.update(
             {
                 "id": id,
+                "status": status,
+                "type": type_,
+                "created_ts": created_ts,
             }
         )
-        if status is not UNSET:
-            field_dict["status"] = status
-        if type_ is not UNSET:
-            field_dict["type"] = type_
         if filename is not UNSET:
             field_dict["filename"] = filename
         if results is not UNSET:
             field_dict["results"] = results
-        if created_ts is not UNSET:
-            field_dict["created_ts"] = created_ts
         if finished_ts is not UNSET:
             field_dict["finished_ts"] = finished_ts
 
@@ -92,9 +89,11 @@ class InventoryUpload:
         d = dict(src_dict)
         id = d.pop("id")
 
-        status = d.pop("status", UNSET)
+        status = d.pop("status")
 
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
+
+        created_ts = d.pop("created_ts")
 
         def _parse_filename(data: object) -> None | str | Unset:
             if data is None:
@@ -114,8 +113,6 @@ class InventoryUpload:
 
         results = _parse_results(d.pop("results", UNSET))
 
-        created_ts = d.pop("created_ts", UNSET)
-
         def _parse_finished_ts(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -129,9 +126,9 @@ class InventoryUpload:
             id=id,
             status=status,
             type_=type_,
+            created_ts=created_ts,
             filename=filename,
             results=results,
-            created_ts=created_ts,
             finished_ts=finished_ts,
         )
 

@@ -23,7 +23,9 @@ class Label:
 
     Attributes:
         id (int): Label id.
-        name (str | Unset): Label name.
+        name (str): Label name.
+        resource_url (str): API URL of the label.
+        releases_url (str): API URL of the label's releases.
         profile (None | str | Unset): Description of the label (Discogs markup unless another Accept media type is
             chosen).
         contact_info (None | str | Unset): Contact information as free text.
@@ -33,13 +35,13 @@ class Label:
         images (list[Image] | Unset):
         data_quality (str | Unset): Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs
             Major Changes, Entirely Incorrect.
-        resource_url (str | Unset): API URL of the label.
-        releases_url (str | Unset): API URL of the label's releases.
         uri (str | Unset): Web page of the label on discogs.com.
     """
 
     id: int
-    name: str | Unset = UNSET
+    name: str
+    resource_url: str
+    releases_url: str
     profile: None | str | Unset = UNSET
     contact_info: None | str | Unset = UNSET
     parent_label: LabelRelation | Unset = UNSET
@@ -47,8 +49,6 @@ class Label:
     urls: list[str] | Unset = UNSET
     images: list[Image] | Unset = UNSET
     data_quality: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
-    releases_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -56,6 +56,10 @@ class Label:
         id = self.id
 
         name = self.name
+
+        resource_url = self.resource_url
+
+        releases_url = self.releases_url
 
         profile: None | str | Unset
         if isinstance(self.profile, Unset):
@@ -93,10 +97,6 @@ class Label:
 
         data_quality = self.data_quality
 
-        resource_url = self.resource_url
-
-        releases_url = self.releases_url
-
         uri = self.uri
 
         field_dict: dict[str, Any] = {}
@@ -104,10 +104,11 @@ class Label:
         field_dict.update(
             {
                 "id": id,
+                "name": name,
+                "resource_url": resource_url,
+                "releases_url": releases_url,
             }
         )
-        if name is not UNSET:
-            field_dict["name"] = name
         if profile is not UNSET:
             field_dict["profile"] = profile
         if contact_info is not UNSET:
@@ -122,10 +123,6 @@ class Label:
             field_dict["images"] = images
         if data_quality is not UNSET:
             field_dict["data_quality"] = data_quality
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
-        if releases_url is not UNSET:
-            field_dict["releases_url"] = releases_url
         if uri is not UNSET:
             field_dict["uri"] = uri
 
@@ -139,7 +136,11 @@ class Label:
         d = dict(src_dict)
         id = d.pop("id")
 
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
+
+        resource_url = d.pop("resource_url")
+
+        releases_url = d.pop("releases_url")
 
         def _parse_profile(data: object) -> None | str | Unset:
             if data is None:
@@ -188,15 +189,13 @@ class Label:
 
         data_quality = d.pop("data_quality", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
-        releases_url = d.pop("releases_url", UNSET)
-
         uri = d.pop("uri", UNSET)
 
         label = cls(
             id=id,
             name=name,
+            resource_url=resource_url,
+            releases_url=releases_url,
             profile=profile,
             contact_info=contact_info,
             parent_label=parent_label,
@@ -204,8 +203,6 @@ class Label:
             urls=urls,
             images=images,
             data_quality=data_quality,
-            resource_url=resource_url,
-            releases_url=releases_url,
             uri=uri,
         )
 

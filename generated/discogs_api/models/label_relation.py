@@ -17,22 +17,19 @@ class LabelRelation:
     """A parent label or sublabel of a label.
 
     Attributes:
-        id (int | str | Unset): Label id.
-        name (str | Unset): Label name.
+        id (int | str): Label id.
+        name (str): Label name.
         resource_url (str | Unset): API URL of the label.
     """
 
-    id: int | str | Unset = UNSET
-    name: str | Unset = UNSET
+    id: int | str
+    name: str
     resource_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id: int | str | Unset
-        if isinstance(self.id, Unset):
-            id = UNSET
-        else:
-            id = self.id
+        id: int | str
+        id = self.id
 
         name = self.name
 
@@ -40,11 +37,12 @@ class LabelRelation:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if name is not UNSET:
-            field_dict["name"] = name
+        field_dict.update(
+            {
+                "id": id,
+                "name": name,
+            }
+        )
         if resource_url is not UNSET:
             field_dict["resource_url"] = resource_url
 
@@ -54,14 +52,12 @@ class LabelRelation:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_id(data: object) -> int | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(int | str | Unset, data)
+        def _parse_id(data: object) -> int | str:
+            return cast(int | str, data)
 
-        id = _parse_id(d.pop("id", UNSET))
+        id = _parse_id(d.pop("id"))
 
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
 
         resource_url = d.pop("resource_url", UNSET)
 

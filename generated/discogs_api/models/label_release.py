@@ -22,27 +22,27 @@ class LabelRelease:
 
     Attributes:
         id (int): Release id.
-        title (str | Unset): Release title.
+        title (str): Release title.
+        catno (str): Catalog number on this label.
+        resource_url (str): API URL of the release.
         artist (str | Unset): Artist name(s) as text.
-        catno (str | Unset): Catalog number on this label.
         format_ (str | Unset): Formats as one comma-separated text, e.g. "CD, Mixed".
         status (str | Unset): Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
         year (int | Unset): Release year (0 or absent when unknown).
         thumb (str | Unset): Thumbnail image URL (empty when not authenticated).
-        resource_url (str | Unset): API URL of the release.
         stats (DatabaseItemStats | Unset): Collection/wantlist counts attached to items of master versions, artist
             releases and label releases: `community` for all users, `user` for you (authenticated requests only).
     """
 
     id: int
-    title: str | Unset = UNSET
+    title: str
+    catno: str
+    resource_url: str
     artist: str | Unset = UNSET
-    catno: str | Unset = UNSET
     format_: str | Unset = UNSET
     status: str | Unset = UNSET
     year: int | Unset = UNSET
     thumb: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     stats: DatabaseItemStats | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -51,9 +51,11 @@ class LabelRelease:
 
         title = self.title
 
-        artist = self.artist
-
         catno = self.catno
+
+        resource_url = self.resource_url
+
+        artist = self.artist
 
         format_ = self.format_
 
@@ -62,8 +64,6 @@ class LabelRelease:
         year = self.year
 
         thumb = self.thumb
-
-        resource_url = self.resource_url
 
         stats: dict[str, Any] | Unset = UNSET
         if not isinstance(self.stats, Unset):
@@ -74,14 +74,13 @@ class LabelRelease:
         field_dict.update(
             {
                 "id": id,
+                "title": title,
+                "catno": catno,
+                "resource_url": resource_url,
             }
         )
-        if title is not UNSET:
-            field_dict["title"] = title
         if artist is not UNSET:
             field_dict["artist"] = artist
-        if catno is not UNSET:
-            field_dict["catno"] = catno
         if format_ is not UNSET:
             field_dict["format"] = format_
         if status is not UNSET:
@@ -90,8 +89,6 @@ class LabelRelease:
             field_dict["year"] = year
         if thumb is not UNSET:
             field_dict["thumb"] = thumb
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if stats is not UNSET:
             field_dict["stats"] = stats
 
@@ -104,11 +101,13 @@ class LabelRelease:
         d = dict(src_dict)
         id = d.pop("id")
 
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        catno = d.pop("catno")
+
+        resource_url = d.pop("resource_url")
 
         artist = d.pop("artist", UNSET)
-
-        catno = d.pop("catno", UNSET)
 
         format_ = d.pop("format", UNSET)
 
@@ -117,8 +116,6 @@ class LabelRelease:
         year = d.pop("year", UNSET)
 
         thumb = d.pop("thumb", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         _stats = d.pop("stats", UNSET)
         stats: DatabaseItemStats | Unset
@@ -130,13 +127,13 @@ class LabelRelease:
         label_release = cls(
             id=id,
             title=title,
-            artist=artist,
             catno=catno,
+            resource_url=resource_url,
+            artist=artist,
             format_=format_,
             status=status,
             year=year,
             thumb=thumb,
-            resource_url=resource_url,
             stats=stats,
         )
 

@@ -26,34 +26,34 @@ class Listing:
 
         Attributes:
             id (int): Listing id.
-            resource_url (str | Unset):
+            resource_url (str):
+            status (str): Listing status (open string). Known values: For Sale, Draft, Expired, Sold, Deleted, Suspended,
+                Violation.
+            condition (str): Media condition (open string). Known values: Mint (M), Near Mint (NM or M-), Very Good Plus
+                (VG+), Very Good (VG), Good Plus (G+), Good (G), Fair (F), Poor (P).
+            posted (str): When the listing was posted, ISO 8601 (with or without a UTC offset, e.g.
+                `2014-07-15T12:55:01-07:00`).
+            price (Price): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
+            seller (MarketplaceUserRef): A user as referenced in Marketplace objects: listing `seller`, order
+                `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
+                seller details.
+            release (ListingRelease): Short description of the release in a listing or order item. Listings carry most
+                fields; order items only `id`, `description` and sometimes `resource_url`/`thumbnail`.
             uri (str | Unset): Web page of the listing on discogs.com.
-            status (str | Unset): Listing status (open string). Known values: For Sale, Draft, Expired, Sold, Deleted,
-                Suspended, Violation.
-            condition (str | Unset): Media condition (open string). Known values: Mint (M), Near Mint (NM or M-), Very Good
-                Plus (VG+), Very Good (VG), Good Plus (G+), Good (G), Fair (F), Poor (P).
             sleeve_condition (None | str | Unset): Sleeve condition (open string). Known values: the media conditions plus
                 Generic, Not Graded, No Cover.
             comments (None | str | Unset): Seller's remarks shown to buyers (may be empty).
             ships_from (None | str | Unset): Country the item ships from.
-            posted (str | Unset): When the listing was posted, ISO 8601 (with or without a UTC offset, e.g.
-                `2014-07-15T12:55:01-07:00`).
             allow_offers (bool | Unset): Whether buyers may make offers.
             offer_submitted (bool | Unset): Whether the authenticated user has made an offer on this listing.
             audio (bool | Unset): Whether the seller attached audio.
             in_cart (bool | Unset): Whether the listing is in the authenticated user's cart (authenticated requests only).
-            price (Price | Unset): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
             original_price (OriginalPrice | Unset): A listing price in the seller's own currency, with a display string
                 (e.g. `$120.00`).
             shipping_price (Price | Unset): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value":
                 0.42}`.
             original_shipping_price (OriginalPrice | Unset): A listing price in the seller's own currency, with a display
                 string (e.g. `$120.00`).
-            seller (MarketplaceUserRef | Unset): A user as referenced in Marketplace objects: listing `seller`, order
-                `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
-                seller details.
-            release (ListingRelease | Unset): Short description of the release in a listing or order item. Listings carry
-                most fields; order items only `id`, `description` and sometimes `resource_url`/`thumbnail`.
             weight (float | None | str | Unset): Weight in grams (owner only); may be `auto`.
             format_quantity (float | None | str | Unset): Number of items the listing counts as for shipping, "Counts As"
                 (owner only); may be `auto`.
@@ -63,24 +63,24 @@ class Listing:
     """
 
     id: int
-    resource_url: str | Unset = UNSET
+    resource_url: str
+    status: str
+    condition: str
+    posted: str
+    price: Price
+    seller: MarketplaceUserRef
+    release: ListingRelease
     uri: str | Unset = UNSET
-    status: str | Unset = UNSET
-    condition: str | Unset = UNSET
     sleeve_condition: None | str | Unset = UNSET
     comments: None | str | Unset = UNSET
     ships_from: None | str | Unset = UNSET
-    posted: str | Unset = UNSET
     allow_offers: bool | Unset = UNSET
     offer_submitted: bool | Unset = UNSET
     audio: bool | Unset = UNSET
     in_cart: bool | Unset = UNSET
-    price: Price | Unset = UNSET
     original_price: OriginalPrice | Unset = UNSET
     shipping_price: Price | Unset = UNSET
     original_shipping_price: OriginalPrice | Unset = UNSET
-    seller: MarketplaceUserRef | Unset = UNSET
-    release: ListingRelease | Unset = UNSET
     weight: float | None | str | Unset = UNSET
     format_quantity: float | None | str | Unset = UNSET
     external_id: None | str | Unset = UNSET
@@ -93,11 +93,19 @@ class Listing:
 
         resource_url = self.resource_url
 
-        uri = self.uri
-
         status = self.status
 
         condition = self.condition
+
+        posted = self.posted
+
+        price = self.price.to_dict()
+
+        seller = self.seller.to_dict()
+
+        release = self.release.to_dict()
+
+        uri = self.uri
 
         sleeve_condition: None | str | Unset
         if isinstance(self.sleeve_condition, Unset):
@@ -117,8 +125,6 @@ class Listing:
         else:
             ships_from = self.ships_from
 
-        posted = self.posted
-
         allow_offers = self.allow_offers
 
         offer_submitted = self.offer_submitted
@@ -126,10 +132,6 @@ class Listing:
         audio = self.audio
 
         in_cart = self.in_cart
-
-        price: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.price, Unset):
-            price = self.price.to_dict()
 
         original_price: dict[str, Any] | Unset = UNSET
         if not isinstance(self.original_price, Unset):
@@ -142,14 +144,6 @@ class Listing:
         original_shipping_price: dict[str, Any] | Unset = UNSET
         if not isinstance(self.original_shipping_price, Unset):
             original_shipping_price = self.original_shipping_price.to_dict()
-
-        seller: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.seller, Unset):
-            seller = self.seller.to_dict()
-
-        release: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.release, Unset):
-            release = self.release.to_dict()
 
         weight: float | None | str | Unset
         if isinstance(self.weight, Unset):
@@ -186,24 +180,23 @@ class Listing:
         field_dict.update(
             {
                 "id": id,
+                "resource_url": resource_url,
+                "status": status,
+                "condition": condition,
+                "posted": posted,
+                "price": price,
+                "seller": seller,
+                "release": release,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if uri is not UNSET:
             field_dict["uri"] = uri
-        if status is not UNSET:
-            field_dict["status"] = status
-        if condition is not UNSET:
-            field_dict["condition"] = condition
         if sleeve_condition is not UNSET:
             field_dict["sleeve_condition"] = sleeve_condition
         if comments is not UNSET:
             field_dict["comments"] = comments
         if ships_from is not UNSET:
             field_dict["ships_from"] = ships_from
-        if posted is not UNSET:
-            field_dict["posted"] = posted
         if allow_offers is not UNSET:
             field_dict["allow_offers"] = allow_offers
         if offer_submitted is not UNSET:
@@ -212,18 +205,12 @@ class Listing:
             field_dict["audio"] = audio
         if in_cart is not UNSET:
             field_dict["in_cart"] = in_cart
-        if price is not UNSET:
-            field_dict["price"] = price
         if original_price is not UNSET:
             field_dict["original_price"] = original_price
         if shipping_price is not UNSET:
             field_dict["shipping_price"] = shipping_price
         if original_shipping_price is not UNSET:
             field_dict["original_shipping_price"] = original_shipping_price
-        if seller is not UNSET:
-            field_dict["seller"] = seller
-        if release is not UNSET:
-            field_dict["release"] = release
         if weight is not UNSET:
             field_dict["weight"] = weight
         if format_quantity is not UNSET:
@@ -247,13 +234,21 @@ class Listing:
         d = dict(src_dict)
         id = d.pop("id")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
+
+        status = d.pop("status")
+
+        condition = d.pop("condition")
+
+        posted = d.pop("posted")
+
+        price = Price.from_dict(d.pop("price"))
+
+        seller = MarketplaceUserRef.from_dict(d.pop("seller"))
+
+        release = ListingRelease.from_dict(d.pop("release"))
 
         uri = d.pop("uri", UNSET)
-
-        status = d.pop("status", UNSET)
-
-        condition = d.pop("condition", UNSET)
 
         def _parse_sleeve_condition(data: object) -> None | str | Unset:
             if data is None:
@@ -282,8 +277,6 @@ class Listing:
 
         ships_from = _parse_ships_from(d.pop("ships_from", UNSET))
 
-        posted = d.pop("posted", UNSET)
-
         allow_offers = d.pop("allow_offers", UNSET)
 
         offer_submitted = d.pop("offer_submitted", UNSET)
@@ -291,13 +284,6 @@ class Listing:
         audio = d.pop("audio", UNSET)
 
         in_cart = d.pop("in_cart", UNSET)
-
-        _price = d.pop("price", UNSET)
-        price: Price | Unset
-        if isinstance(_price, Unset):
-            price = UNSET
-        else:
-            price = Price.from_dict(_price)
 
         _original_price = d.pop("original_price", UNSET)
         original_price: OriginalPrice | Unset
@@ -319,20 +305,6 @@ class Listing:
             original_shipping_price = UNSET
         else:
             original_shipping_price = OriginalPrice.from_dict(_original_shipping_price)
-
-        _seller = d.pop("seller", UNSET)
-        seller: MarketplaceUserRef | Unset
-        if isinstance(_seller, Unset):
-            seller = UNSET
-        else:
-            seller = MarketplaceUserRef.from_dict(_seller)
-
-        _release = d.pop("release", UNSET)
-        release: ListingRelease | Unset
-        if isinstance(_release, Unset):
-            release = UNSET
-        else:
-            release = ListingRelease.from_dict(_release)
 
         def _parse_weight(data: object) -> float | None | str | Unset:
             if data is None:
@@ -382,23 +354,23 @@ class Listing:
         listing = cls(
             id=id,
             resource_url=resource_url,
-            uri=uri,
             status=status,
             condition=condition,
+            posted=posted,
+            price=price,
+            seller=seller,
+            release=release,
+            uri=uri,
             sleeve_condition=sleeve_condition,
             comments=comments,
             ships_from=ships_from,
-            posted=posted,
             allow_offers=allow_offers,
             offer_submitted=offer_submitted,
             audio=audio,
             in_cart=in_cart,
-            price=price,
             original_price=original_price,
             shipping_price=shipping_price,
             original_shipping_price=original_shipping_price,
-            seller=seller,
-            release=release,
             weight=weight,
             format_quantity=format_quantity,
             external_id=external_id,

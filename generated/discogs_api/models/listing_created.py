@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ListingCreated")
 
 
@@ -18,11 +16,11 @@ class ListingCreated:
 
     Attributes:
         listing_id (int): Id of the new listing.
-        resource_url (str | Unset):
+        resource_url (str):
     """
 
     listing_id: int
-    resource_url: str | Unset = UNSET
+    resource_url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,10 +33,9 @@ class ListingCreated:
         field_dict.update(
             {
                 "listing_id": listing_id,
+                "resource_url": resource_url,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
 
         return field_dict
 
@@ -47,7 +44,7 @@ class ListingCreated:
         d = dict(src_dict)
         listing_id = d.pop("listing_id")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
         listing_created = cls(
             listing_id=listing_id,

@@ -23,8 +23,8 @@ class ListingRelease:
     `description` and sometimes `resource_url`/`thumbnail`.
 
         Attributes:
-            id (int | str | Unset):
-            description (str | Unset): Display text, e.g. `Persuader, The - Stockholm (2x12")`.
+            id (int | str):
+            description (str): Display text, e.g. `Persuader, The - Stockholm (2x12")`.
             resource_url (str | Unset):
             catalog_number (None | str | Unset):
             year (int | None | Unset):
@@ -37,8 +37,8 @@ class ListingRelease:
             stats (ListingReleaseStats | Unset): Wantlist/collection counts for the release.
     """
 
-    id: int | str | Unset = UNSET
-    description: str | Unset = UNSET
+    id: int | str
+    description: str
     resource_url: str | Unset = UNSET
     catalog_number: None | str | Unset = UNSET
     year: int | None | Unset = UNSET
@@ -52,11 +52,8 @@ class ListingRelease:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id: int | str | Unset
-        if isinstance(self.id, Unset):
-            id = UNSET
-        else:
-            id = self.id
+        id: int | str
+        id = self.id
 
         description = self.description
 
@@ -97,11 +94,12 @@ class ListingRelease:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if description is not UNSET:
-            field_dict["description"] = description
+        field_dict.update(
+            {
+                "id": id,
+                "description": description,
+            }
+        )
         if resource_url is not UNSET:
             field_dict["resource_url"] = resource_url
         if catalog_number is not UNSET:
@@ -132,14 +130,12 @@ class ListingRelease:
 
         d = dict(src_dict)
 
-        def _parse_id(data: object) -> int | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(int | str | Unset, data)
+        def _parse_id(data: object) -> int | str:
+            return cast(int | str, data)
 
-        id = _parse_id(d.pop("id", UNSET))
+        id = _parse_id(d.pop("id"))
 
-        description = d.pop("description", UNSET)
+        description = d.pop("description")
 
         resource_url = d.pop("resource_url", UNSET)
 

@@ -22,42 +22,38 @@ class MarketplaceStats:
     the release is blocked (Docs L3958-L3963).
 
         Attributes:
-            lowest_price (None | Price | Unset): Lowest price currently asked, or null.
-            num_for_sale (int | None | Unset): Number of copies for sale, or null.
+            lowest_price (None | Price): Lowest price currently asked, or null.
+            num_for_sale (int | None): Number of copies for sale, or null.
             blocked_from_sale (bool | Unset): Whether the release is blocked from sale on the Marketplace.
     """
 
-    lowest_price: None | Price | Unset = UNSET
-    num_for_sale: int | None | Unset = UNSET
+    lowest_price: None | Price
+    num_for_sale: int | None
     blocked_from_sale: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.price import Price
 
-        lowest_price: dict[str, Any] | None | Unset
-        if isinstance(self.lowest_price, Unset):
-            lowest_price = UNSET
-        elif isinstance(self.lowest_price, Price):
+        lowest_price: dict[str, Any] | None
+        if isinstance(self.lowest_price, Price):
             lowest_price = self.lowest_price.to_dict()
         else:
             lowest_price = self.lowest_price
 
-        num_for_sale: int | None | Unset
-        if isinstance(self.num_for_sale, Unset):
-            num_for_sale = UNSET
-        else:
-            num_for_sale = self.num_for_sale
+        num_for_sale: int | None
+        num_for_sale = self.num_for_sale
 
         blocked_from_sale = self.blocked_from_sale
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if lowest_price is not UNSET:
-            field_dict["lowest_price"] = lowest_price
-        if num_for_sale is not UNSET:
-            field_dict["num_for_sale"] = num_for_sale
+        field_dict.update(
+            {
+                "lowest_price": lowest_price,
+                "num_for_sale": num_for_sale,
+            }
+        )
         if blocked_from_sale is not UNSET:
             field_dict["blocked_from_sale"] = blocked_from_sale
 
@@ -69,10 +65,8 @@ class MarketplaceStats:
 
         d = dict(src_dict)
 
-        def _parse_lowest_price(data: object) -> None | Price | Unset:
+        def _parse_lowest_price(data: object) -> None | Price:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -82,18 +76,16 @@ class MarketplaceStats:
                 return lowest_price_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | Price | Unset, data)
+            return cast(None | Price, data)
 
-        lowest_price = _parse_lowest_price(d.pop("lowest_price", UNSET))
+        lowest_price = _parse_lowest_price(d.pop("lowest_price"))
 
-        def _parse_num_for_sale(data: object) -> int | None | Unset:
+        def _parse_num_for_sale(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        num_for_sale = _parse_num_for_sale(d.pop("num_for_sale", UNSET))
+        num_for_sale = _parse_num_for_sale(d.pop("num_for_sale"))
 
         blocked_from_sale = d.pop("blocked_from_sale", UNSET)
 

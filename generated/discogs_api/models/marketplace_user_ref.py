@@ -22,8 +22,8 @@ class MarketplaceUserRef:
     `username` and `resource_url` are always present; listings add seller details.
 
         Attributes:
+            username (str):
             id (int | str | Unset):
-            username (str | Unset):
             resource_url (str | Unset):
             url (str | Unset):
             html_url (str | Unset): Profile page on discogs.com.
@@ -35,8 +35,8 @@ class MarketplaceUserRef:
             stats (MarketplaceUserRefStats | Unset): Seller feedback statistics.
     """
 
+    username: str
     id: int | str | Unset = UNSET
-    username: str | Unset = UNSET
     resource_url: str | Unset = UNSET
     url: str | Unset = UNSET
     html_url: str | Unset = UNSET
@@ -49,13 +49,13 @@ class MarketplaceUserRef:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        username = self.username
+
         id: int | str | Unset
         if isinstance(self.id, Unset):
             id = UNSET
         else:
             id = self.id
-
-        username = self.username
 
         resource_url = self.resource_url
 
@@ -95,11 +95,13 @@ class MarketplaceUserRef:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict.update(
+            {
+                "username": username,
+            }
+        )
         if id is not UNSET:
             field_dict["id"] = id
-        if username is not UNSET:
-            field_dict["username"] = username
         if resource_url is not UNSET:
             field_dict["resource_url"] = resource_url
         if url is not UNSET:
@@ -126,6 +128,7 @@ class MarketplaceUserRef:
         from ..models.marketplace_user_ref_stats import MarketplaceUserRefStats
 
         d = dict(src_dict)
+        username = d.pop("username")
 
         def _parse_id(data: object) -> int | str | Unset:
             if isinstance(data, Unset):
@@ -133,8 +136,6 @@ class MarketplaceUserRef:
             return cast(int | str | Unset, data)
 
         id = _parse_id(d.pop("id", UNSET))
-
-        username = d.pop("username", UNSET)
 
         resource_url = d.pop("resource_url", UNSET)
 
@@ -186,8 +187,8 @@ class MarketplaceUserRef:
             stats = MarketplaceUserRefStats.from_dict(_stats)
 
         marketplace_user_ref = cls(
-            id=id,
             username=username,
+            id=id,
             resource_url=resource_url,
             url=url,
             html_url=html_url,

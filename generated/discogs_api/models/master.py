@@ -26,13 +26,13 @@ class Master:
     Attributes:
         id (int): Master id.
         title (str): Title of the master release.
+        main_release (int): Id of the main release.
+        versions_url (str): API URL of the list of versions.
+        resource_url (str): API URL of the master.
         year (int | Unset): Year of the master (0 when unknown).
-        main_release (int | Unset): Id of the main release.
         main_release_url (str | Unset): API URL of the main release.
         most_recent_release (int | Unset): Id of the most recent version.
         most_recent_release_url (str | Unset): API URL of the most recent version.
-        versions_url (str | Unset): API URL of the list of versions.
-        resource_url (str | Unset): API URL of the master.
         uri (str | Unset): Web page of the master on discogs.com.
         artists (list[ArtistCredit] | Unset):
         genres (list[str] | Unset):
@@ -50,13 +50,13 @@ class Master:
 
     id: int
     title: str
+    main_release: int
+    versions_url: str
+    resource_url: str
     year: int | Unset = UNSET
-    main_release: int | Unset = UNSET
     main_release_url: str | Unset = UNSET
     most_recent_release: int | Unset = UNSET
     most_recent_release_url: str | Unset = UNSET
-    versions_url: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     artists: list[ArtistCredit] | Unset = UNSET
     genres: list[str] | Unset = UNSET
@@ -75,19 +75,19 @@ class Master:
 
         title = self.title
 
-        year = self.year
-
         main_release = self.main_release
+
+        versions_url = self.versions_url
+
+        resource_url = self.resource_url
+
+        year = self.year
 
         main_release_url = self.main_release_url
 
         most_recent_release = self.most_recent_release
 
         most_recent_release_url = self.most_recent_release_url
-
-        versions_url = self.versions_url
-
-        resource_url = self.resource_url
 
         uri = self.uri
 
@@ -153,22 +153,19 @@ class Master:
             {
                 "id": id,
                 "title": title,
+                "main_release": main_release,
+                "versions_url": versions_url,
+                "resource_url": resource_url,
             }
         )
         if year is not UNSET:
             field_dict["year"] = year
-        if main_release is not UNSET:
-            field_dict["main_release"] = main_release
         if main_release_url is not UNSET:
             field_dict["main_release_url"] = main_release_url
         if most_recent_release is not UNSET:
             field_dict["most_recent_release"] = most_recent_release
         if most_recent_release_url is not UNSET:
             field_dict["most_recent_release_url"] = most_recent_release_url
-        if versions_url is not UNSET:
-            field_dict["versions_url"] = versions_url
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if uri is not UNSET:
             field_dict["uri"] = uri
         if artists is not UNSET:
@@ -206,19 +203,19 @@ class Master:
 
         title = d.pop("title")
 
-        year = d.pop("year", UNSET)
+        main_release = d.pop("main_release")
 
-        main_release = d.pop("main_release", UNSET)
+        versions_url = d.pop("versions_url")
+
+        resource_url = d.pop("resource_url")
+
+        year = d.pop("year", UNSET)
 
         main_release_url = d.pop("main_release_url", UNSET)
 
         most_recent_release = d.pop("most_recent_release", UNSET)
 
         most_recent_release_url = d.pop("most_recent_release_url", UNSET)
-
-        versions_url = d.pop("versions_url", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         uri = d.pop("uri", UNSET)
 
@@ -294,13 +291,13 @@ class Master:
         master = cls(
             id=id,
             title=title,
-            year=year,
             main_release=main_release,
+            versions_url=versions_url,
+            resource_url=resource_url,
+            year=year,
             main_release_url=main_release_url,
             most_recent_release=most_recent_release,
             most_recent_release_url=most_recent_release_url,
-            versions_url=versions_url,
-            resource_url=resource_url,
             uri=uri,
             artists=artists,
             genres=genres,

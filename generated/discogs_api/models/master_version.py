@@ -22,7 +22,8 @@ class MasterVersion:
 
     Attributes:
         id (int): Release id.
-        title (str | Unset): Release title.
+        title (str): Release title.
+        resource_url (str): API URL of the release.
         status (str | Unset): Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
         format_ (str | Unset): Formats as one comma-separated text, e.g. "12\\", 33 ⅓ RPM".
         major_formats (list[str] | Unset): Main format names, e.g. ["Vinyl"] (newer responses only).
@@ -31,13 +32,13 @@ class MasterVersion:
         country (str | Unset): Country of release.
         released (str | Unset): Release date or year as text, e.g. "1993" or "1998-12-00" (may be "0" or empty).
         thumb (str | Unset): Thumbnail image URL (empty when not authenticated).
-        resource_url (str | Unset): API URL of the release.
         stats (DatabaseItemStats | Unset): Collection/wantlist counts attached to items of master versions, artist
             releases and label releases: `community` for all users, `user` for you (authenticated requests only).
     """
 
     id: int
-    title: str | Unset = UNSET
+    title: str
+    resource_url: str
     status: str | Unset = UNSET
     format_: str | Unset = UNSET
     major_formats: list[str] | Unset = UNSET
@@ -46,7 +47,6 @@ class MasterVersion:
     country: str | Unset = UNSET
     released: str | Unset = UNSET
     thumb: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     stats: DatabaseItemStats | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,6 +54,8 @@ class MasterVersion:
         id = self.id
 
         title = self.title
+
+        resource_url = self.resource_url
 
         status = self.status
 
@@ -73,8 +75,6 @@ class MasterVersion:
 
         thumb = self.thumb
 
-        resource_url = self.resource_url
-
         stats: dict[str, Any] | Unset = UNSET
         if not isinstance(self.stats, Unset):
             stats = self.stats.to_dict()
@@ -84,10 +84,10 @@ class MasterVersion:
         field_dict.update(
             {
                 "id": id,
+                "title": title,
+                "resource_url": resource_url,
             }
         )
-        if title is not UNSET:
-            field_dict["title"] = title
         if status is not UNSET:
             field_dict["status"] = status
         if format_ is not UNSET:
@@ -104,8 +104,6 @@ class MasterVersion:
             field_dict["released"] = released
         if thumb is not UNSET:
             field_dict["thumb"] = thumb
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if stats is not UNSET:
             field_dict["stats"] = stats
 
@@ -118,7 +116,9 @@ class MasterVersion:
         d = dict(src_dict)
         id = d.pop("id")
 
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        resource_url = d.pop("resource_url")
 
         status = d.pop("status", UNSET)
 
@@ -136,8 +136,6 @@ class MasterVersion:
 
         thumb = d.pop("thumb", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
         _stats = d.pop("stats", UNSET)
         stats: DatabaseItemStats | Unset
         if isinstance(_stats, Unset):
@@ -148,6 +146,7 @@ class MasterVersion:
         master_version = cls(
             id=id,
             title=title,
+            resource_url=resource_url,
             status=status,
             format_=format_,
             major_formats=major_formats,
@@ -156,7 +155,6 @@ class MasterVersion:
             country=country,
             released=released,
             thumb=thumb,
-            resource_url=resource_url,
             stats=stats,
         )
 

@@ -25,47 +25,46 @@ class Order:
 
     Attributes:
         id (str): Order id, a string such as `1-1`.
-        resource_url (str | Unset):
+        resource_url (str):
+        status (str): Order status (open string). Known values: New Order, Buyer Contacted, Invoice Sent, Payment
+            Pending, Payment Received, In Progress, Shipped, Merged, Order Changed, Refund Sent, Cancelled, Cancelled (Non-
+            Paying Buyer), Cancelled (Item Unavailable), Cancelled (Per Buyer's Request), Cancelled (Refund Received).
+        created (str): Creation time, ISO 8601 (e.g. `2011-10-21T09:25:17-07:00`).
+        items (list[OrderItem]):
+        seller (MarketplaceUserRef): A user as referenced in Marketplace objects: listing `seller`, order
+            `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
+            seller details.
+        buyer (MarketplaceUserRef): A user as referenced in Marketplace objects: listing `seller`, order
+            `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
+            seller details.
         messages_url (str | Unset): API URL of the order's messages.
         uri (str | Unset): Web page of the order on discogs.com.
-        status (str | Unset): Order status (open string). Known values: New Order, Buyer Contacted, Invoice Sent,
-            Payment Pending, Payment Received, In Progress, Shipped, Merged, Order Changed, Refund Sent, Cancelled,
-            Cancelled (Non-Paying Buyer), Cancelled (Item Unavailable), Cancelled (Per Buyer's Request), Cancelled (Refund
-            Received).
         next_status (list[str] | Unset): Statuses the order may be moved to next (open strings).
         fee (Price | Unset): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
-        created (str | Unset): Creation time, ISO 8601 (e.g. `2011-10-21T09:25:17-07:00`).
         last_activity (str | Unset): Time of the last activity, ISO 8601.
-        items (list[OrderItem] | Unset):
         shipping (OrderShipping | Unset): Shipping of an order.
         shipping_address (None | str | Unset): Buyer's shipping address (multi-line free text).
         additional_instructions (None | str | Unset): Buyer's instructions to the seller.
         archived (bool | Unset):
-        seller (MarketplaceUserRef | Unset): A user as referenced in Marketplace objects: listing `seller`, order
-            `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
-            seller details.
-        buyer (MarketplaceUserRef | Unset): A user as referenced in Marketplace objects: listing `seller`, order
-            `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
-            seller details.
         total (Price | Unset): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
     """
 
     id: str
-    resource_url: str | Unset = UNSET
+    resource_url: str
+    status: str
+    created: str
+    items: list[OrderItem]
+    seller: MarketplaceUserRef
+    buyer: MarketplaceUserRef
     messages_url: str | Unset = UNSET
     uri: str | Unset = UNSET
-    status: str | Unset = UNSET
     next_status: list[str] | Unset = UNSET
     fee: Price | Unset = UNSET
-    created: str | Unset = UNSET
     last_activity: str | Unset = UNSET
-    items: list[OrderItem] | Unset = UNSET
     shipping: OrderShipping | Unset = UNSET
     shipping_address: None | str | Unset = UNSET
     additional_instructions: None | str | Unset = UNSET
     archived: bool | Unset = UNSET
-    seller: MarketplaceUserRef | Unset = UNSET
-    buyer: MarketplaceUserRef | Unset = UNSET
     total: Price | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -74,11 +73,22 @@ class Order:
 
         resource_url = self.resource_url
 
+        status = self.status
+
+        created = self.created
+
+        items = []
+        for items_item_data in self.items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
+
+        seller = self.seller.to_dict()
+
+        buyer = self.buyer.to_dict()
+
         messages_url = self.messages_url
 
         uri = self.uri
-
-        status = self.status
 
         next_status: list[str] | Unset = UNSET
         if not isinstance(self.next_status, Unset):
@@ -88,16 +98,7 @@ class Order:
         if not isinstance(self.fee, Unset):
             fee = self.fee.to_dict()
 
-        created = self.created
-
         last_activity = self.last_activity
-
-        items: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.items, Unset):
-            items = []
-            for items_item_data in self.items:
-                items_item = items_item_data.to_dict()
-                items.append(items_item)
 
         shipping: dict[str, Any] | Unset = UNSET
         if not isinstance(self.shipping, Unset):
@@ -117,14 +118,6 @@ class Order:
 
         archived = self.archived
 
-        seller: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.seller, Unset):
-            seller = self.seller.to_dict()
-
-        buyer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.buyer, Unset):
-            buyer = self.buyer.to_dict()
-
         total: dict[str, Any] | Unset = UNSET
         if not isinstance(self.total, Unset):
             total = self.total.to_dict()
@@ -134,26 +127,24 @@ class Order:
         field_dict.update(
             {
                 "id": id,
+                "resource_url": resource_url,
+                "status": status,
+                "created": created,
+                "items": items,
+                "seller": seller,
+                "buyer": buyer,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if messages_url is not UNSET:
             field_dict["messages_url"] = messages_url
         if uri is not UNSET:
             field_dict["uri"] = uri
-        if status is not UNSET:
-            field_dict["status"] = status
         if next_status is not UNSET:
             field_dict["next_status"] = next_status
         if fee is not UNSET:
             field_dict["fee"] = fee
-        if created is not UNSET:
-            field_dict["created"] = created
         if last_activity is not UNSET:
             field_dict["last_activity"] = last_activity
-        if items is not UNSET:
-            field_dict["items"] = items
         if shipping is not UNSET:
             field_dict["shipping"] = shipping
         if shipping_address is not UNSET:
@@ -162,10 +153,6 @@ class Order:
             field_dict["additional_instructions"] = additional_instructions
         if archived is not UNSET:
             field_dict["archived"] = archived
-        if seller is not UNSET:
-            field_dict["seller"] = seller
-        if buyer is not UNSET:
-            field_dict["buyer"] = buyer
         if total is not UNSET:
             field_dict["total"] = total
 
@@ -181,13 +168,26 @@ class Order:
         d = dict(src_dict)
         id = d.pop("id")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
+
+        status = d.pop("status")
+
+        created = d.pop("created")
+
+        items = []
+        _items = d.pop("items")
+        for items_item_data in _items:
+            items_item = OrderItem.from_dict(items_item_data)
+
+            items.append(items_item)
+
+        seller = MarketplaceUserRef.from_dict(d.pop("seller"))
+
+        buyer = MarketplaceUserRef.from_dict(d.pop("buyer"))
 
         messages_url = d.pop("messages_url", UNSET)
 
         uri = d.pop("uri", UNSET)
-
-        status = d.pop("status", UNSET)
 
         next_status = cast(list[str], d.pop("next_status", UNSET))
 
@@ -198,18 +198,7 @@ class Order:
         else:
             fee = Price.from_dict(_fee)
 
-        created = d.pop("created", UNSET)
-
         last_activity = d.pop("last_activity", UNSET)
-
-        _items = d.pop("items", UNSET)
-        items: list[OrderItem] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = OrderItem.from_dict(items_item_data)
-
-                items.append(items_item)
 
         _shipping = d.pop("shipping", UNSET)
         shipping: OrderShipping | Unset
@@ -240,20 +229,6 @@ class Order:
 
         archived = d.pop("archived", UNSET)
 
-        _seller = d.pop("seller", UNSET)
-        seller: MarketplaceUserRef | Unset
-        if isinstance(_seller, Unset):
-            seller = UNSET
-        else:
-            seller = MarketplaceUserRef.from_dict(_seller)
-
-        _buyer = d.pop("buyer", UNSET)
-        buyer: MarketplaceUserRef | Unset
-        if isinstance(_buyer, Unset):
-            buyer = UNSET
-        else:
-            buyer = MarketplaceUserRef.from_dict(_buyer)
-
         _total = d.pop("total", UNSET)
         total: Price | Unset
         if isinstance(_total, Unset):
@@ -264,20 +239,20 @@ class Order:
         order = cls(
             id=id,
             resource_url=resource_url,
+            status=status,
+            created=created,
+            items=items,
+            seller=seller,
+            buyer=buyer,
             messages_url=messages_url,
             uri=uri,
-            status=status,
             next_status=next_status,
             fee=fee,
-            created=created,
             last_activity=last_activity,
-            items=items,
             shipping=shipping,
             shipping_address=shipping_address,
             additional_instructions=additional_instructions,
             archived=archived,
-            seller=seller,
-            buyer=buyer,
             total=total,
         )
 

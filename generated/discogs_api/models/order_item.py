@@ -22,35 +22,28 @@ class OrderItem:
     """One listing in an order.
 
     Attributes:
-        id (int | str | Unset): Listing id of the item.
-        release (ListingRelease | Unset): Short description of the release in a listing or order item. Listings carry
-            most fields; order items only `id`, `description` and sometimes `resource_url`/`thumbnail`.
-        price (Price | Unset): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
+        id (int | str): Listing id of the item.
+        release (ListingRelease): Short description of the release in a listing or order item. Listings carry most
+            fields; order items only `id`, `description` and sometimes `resource_url`/`thumbnail`.
+        price (Price): An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
         media_condition (None | str | Unset): Media condition (open string; known values as for listings).
         sleeve_condition (None | str | Unset): Sleeve condition (open string; known values as for listings).
     """
 
-    id: int | str | Unset = UNSET
-    release: ListingRelease | Unset = UNSET
-    price: Price | Unset = UNSET
+    id: int | str
+    release: ListingRelease
+    price: Price
     media_condition: None | str | Unset = UNSET
     sleeve_condition: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id: int | str | Unset
-        if isinstance(self.id, Unset):
-            id = UNSET
-        else:
-            id = self.id
+        id: int | str
+        id = self.id
 
-        release: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.release, Unset):
-            release = self.release.to_dict()
+        release = self.release.to_dict()
 
-        price: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.price, Unset):
-            price = self.price.to_dict()
+        price = self.price.to_dict()
 
         media_condition: None | str | Unset
         if isinstance(self.media_condition, Unset):
@@ -66,13 +59,13 @@ class OrderItem:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if release is not UNSET:
-            field_dict["release"] = release
-        if price is not UNSET:
-            field_dict["price"] = price
+        field_dict.update(
+            {
+                "id": id,
+                "release": release,
+                "price": price,
+            }
+        )
         if media_condition is not UNSET:
             field_dict["media_condition"] = media_condition
         if sleeve_condition is not UNSET:
@@ -87,26 +80,14 @@ class OrderItem:
 
         d = dict(src_dict)
 
-        def _parse_id(data: object) -> int | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(int | str | Unset, data)
+        def _parse_id(data: object) -> int | str:
+            return cast(int | str, data)
 
-        id = _parse_id(d.pop("id", UNSET))
+        id = _parse_id(d.pop("id"))
 
-        _release = d.pop("release", UNSET)
-        release: ListingRelease | Unset
-        if isinstance(_release, Unset):
-            release = UNSET
-        else:
-            release = ListingRelease.from_dict(_release)
+        release = ListingRelease.from_dict(d.pop("release"))
 
-        _price = d.pop("price", UNSET)
-        price: Price | Unset
-        if isinstance(_price, Unset):
-            price = UNSET
-        else:
-            price = Price.from_dict(_price)
+        price = Price.from_dict(d.pop("price"))
 
         def _parse_media_condition(data: object) -> None | str | Unset:
             if data is None:

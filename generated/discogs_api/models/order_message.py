@@ -25,12 +25,12 @@ class OrderMessage:
     `refund`.
 
         Attributes:
+            message (str): Text of the message.
+            timestamp (str): When the entry was made, ISO 8601 (e.g. `2015-06-02T13:17:54-07:00`).
+            order (OrderRef): Reference to an order inside a message.
             type_ (str | Unset): Kind of entry (open string). Known values: message, status, shipping, refund_sent,
                 refund_received.
-            message (str | Unset): Text of the message.
             subject (None | str | Unset):
-            timestamp (str | Unset): When the entry was made, ISO 8601 (e.g. `2015-06-02T13:17:54-07:00`).
-            order (OrderRef | Unset): Reference to an order inside a message.
             from_ (MarketplaceUserRef | Unset): A user as referenced in Marketplace objects: listing `seller`, order
                 `seller`/`buyer`, message `from`/`actor`. Only `username` and `resource_url` are always present; listings add
                 seller details.
@@ -44,11 +44,11 @@ class OrderMessage:
             refund (OrderMessageRefund | Unset): Refund details (`refund_sent`/`refund_received` entries).
     """
 
+    message: str
+    timestamp: str
+    order: OrderRef
     type_: str | Unset = UNSET
-    message: str | Unset = UNSET
     subject: None | str | Unset = UNSET
-    timestamp: str | Unset = UNSET
-    order: OrderRef | Unset = UNSET
     from_: MarketplaceUserRef | Unset = UNSET
     actor: MarketplaceUserRef | Unset = UNSET
     status_id: int | Unset = UNSET
@@ -58,21 +58,19 @@ class OrderMessage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
-
         message = self.message
+
+        timestamp = self.timestamp
+
+        order = self.order.to_dict()
+
+        type_ = self.type_
 
         subject: None | str | Unset
         if isinstance(self.subject, Unset):
             subject = UNSET
         else:
             subject = self.subject
-
-        timestamp = self.timestamp
-
-        order: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.order, Unset):
-            order = self.order.to_dict()
 
         from_: dict[str, Any] | Unset = UNSET
         if not isinstance(self.from_, Unset):
@@ -102,17 +100,17 @@ class OrderMessage:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict.update(
+            {
+                "message": message,
+                "timestamp": timestamp,
+                "order": order,
+            }
+        )
         if type_ is not UNSET:
             field_dict["type"] = type_
-        if message is not UNSET:
-            field_dict["message"] = message
         if subject is not UNSET:
             field_dict["subject"] = subject
-        if timestamp is not UNSET:
-            field_dict["timestamp"] = timestamp
-        if order is not UNSET:
-            field_dict["order"] = order
         if from_ is not UNSET:
             field_dict["from"] = from_
         if actor is not UNSET:
@@ -135,9 +133,13 @@ class OrderMessage:
         from ..models.order_ref import OrderRef
 
         d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
+        message = d.pop("message")
 
-        message = d.pop("message", UNSET)
+        timestamp = d.pop("timestamp")
+
+        order = OrderRef.from_dict(d.pop("order"))
+
+        type_ = d.pop("type", UNSET)
 
         def _parse_subject(data: object) -> None | str | Unset:
             if data is None:
@@ -147,15 +149,6 @@ class OrderMessage:
             return cast(None | str | Unset, data)
 
         subject = _parse_subject(d.pop("subject", UNSET))
-
-        timestamp = d.pop("timestamp", UNSET)
-
-        _order = d.pop("order", UNSET)
-        order: OrderRef | Unset
-        if isinstance(_order, Unset):
-            order = UNSET
-        else:
-            order = OrderRef.from_dict(_order)
 
         _from_ = d.pop("from", UNSET)
         from_: MarketplaceUserRef | Unset
@@ -195,11 +188,11 @@ class OrderMessage:
             refund = OrderMessageRefund.from_dict(_refund)
 
         order_message = cls(
-            type_=type_,
             message=message,
-            subject=subject,
             timestamp=timestamp,
             order=order,
+            type_=type_,
+            subject=subject,
             from_=from_,
             actor=actor,
             status_id=status_id,

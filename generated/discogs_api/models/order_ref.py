@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="OrderRef")
 
 
@@ -17,12 +15,12 @@ class OrderRef:
     """Reference to an order inside a message.
 
     Attributes:
-        id (str | Unset): Order id, a string such as `1-1`.
-        resource_url (str | Unset):
+        id (str): Order id, a string such as `1-1`.
+        resource_url (str):
     """
 
-    id: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
+    id: str
+    resource_url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,20 +30,21 @@ class OrderRef:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
+        field_dict.update(
+            {
+                "id": id,
+                "resource_url": resource_url,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        id = d.pop("id", UNSET)
+        id = d.pop("id")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
         order_ref = cls(
             id=id,

@@ -21,12 +21,15 @@ class OriginalPrice:
         curr_id (int | Unset): Discogs' internal currency id.
         formatted (str | Unset): Display string, e.g. `$120.00`.
         value (float | str | Unset):
+        converted (OriginalPrice | Unset): A listing price in the seller's own currency, with a display string (e.g.
+            `$120.00`).
     """
 
     curr_abbr: str | Unset = UNSET
     curr_id: int | Unset = UNSET
     formatted: str | Unset = UNSET
     value: float | str | Unset = UNSET
+    converted: OriginalPrice | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,6 +45,10 @@ class OriginalPrice:
         else:
             value = self.value
 
+        converted: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.converted, Unset):
+            converted = self.converted.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -53,6 +60,8 @@ class OriginalPrice:
             field_dict["formatted"] = formatted
         if value is not UNSET:
             field_dict["value"] = value
+        if converted is not UNSET:
+            field_dict["converted"] = converted
 
         return field_dict
 
@@ -72,11 +81,19 @@ class OriginalPrice:
 
         value = _parse_value(d.pop("value", UNSET))
 
+        _converted = d.pop("converted", UNSET)
+        converted: OriginalPrice | Unset
+        if isinstance(_converted, Unset):
+            converted = UNSET
+        else:
+            converted = OriginalPrice.from_dict(_converted)
+
         original_price = cls(
             curr_abbr=curr_abbr,
             curr_id=curr_id,
             formatted=formatted,
             value=value,
+            converted=converted,
         )
 
         original_price.additional_properties = d

@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="Price")
 
 
@@ -17,45 +15,41 @@ class Price:
     """An amount of money as returned by Discogs, e.g. `{"currency": "USD", "value": 0.42}`.
 
     Attributes:
-        currency (str | Unset): Three-letter currency code (open string). Known values: USD, GBP, EUR, CAD, AUD, JPY,
-            CHF, MXN, BRL, NZD, SEK, ZAR.
-        value (float | str | Unset): Amount in that currency.
+        currency (str): Three-letter currency code (open string). Known values: USD, GBP, EUR, CAD, AUD, JPY, CHF, MXN,
+            BRL, NZD, SEK, ZAR.
+        value (float | str): Amount in that currency.
     """
 
-    currency: str | Unset = UNSET
-    value: float | str | Unset = UNSET
+    currency: str
+    value: float | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         currency = self.currency
 
-        value: float | str | Unset
-        if isinstance(self.value, Unset):
-            value = UNSET
-        else:
-            value = self.value
+        value: float | str
+        value = self.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if currency is not UNSET:
-            field_dict["currency"] = currency
-        if value is not UNSET:
-            field_dict["value"] = value
+        field_dict.update(
+            {
+                "currency": currency,
+                "value": value,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        currency = d.pop("currency", UNSET)
+        currency = d.pop("currency")
 
-        def _parse_value(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
+        def _parse_value(data: object) -> float | str:
+            return cast(float | str, data)
 
-        value = _parse_value(d.pop("value", UNSET))
+        value = _parse_value(d.pop("value"))
 
         price = cls(
             currency=currency,

@@ -31,12 +31,12 @@ class Release:
         Attributes:
             id (int): Release id.
             title (str): Release title.
+            resource_url (str): API URL of the release.
             status (str | Unset): Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
             year (int | Unset): Release year (0 when unknown).
             released (str | Unset): Release date as entered, e.g. "1987-07-00", "1999-00-00" or "1999".
             released_formatted (str | Unset): Release date formatted for display, e.g. "27 Jul 1987", "1999".
             country (str | Unset): Country of release (may be empty).
-            resource_url (str | Unset): API URL of the release.
             uri (str | Unset): Web page of the release on discogs.com.
             artists (list[ArtistCredit] | Unset): Main artists.
             artists_sort (str | Unset): Artist names joined for sorting (newer responses only).
@@ -72,12 +72,12 @@ class Release:
 
     id: int
     title: str
+    resource_url: str
     status: str | Unset = UNSET
     year: int | Unset = UNSET
     released: str | Unset = UNSET
     released_formatted: str | Unset = UNSET
     country: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     artists: list[ArtistCredit] | Unset = UNSET
     artists_sort: str | Unset = UNSET
@@ -113,6 +113,8 @@ class Release:
 
         title = self.title
 
+        resource_url = self.resource_url
+
         status = self.status
 
         year = self.year
@@ -122,8 +124,6 @@ class Release:
         released_formatted = self.released_formatted
 
         country = self.country
-
-        resource_url = self.resource_url
 
         uri = self.uri
 
@@ -267,6 +267,7 @@ class Release:
             {
                 "id": id,
                 "title": title,
+                "resource_url": resource_url,
             }
         )
         if status is not UNSET:
@@ -279,8 +280,6 @@ class Release:
             field_dict["released_formatted"] = released_formatted
         if country is not UNSET:
             field_dict["country"] = country
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if uri is not UNSET:
             field_dict["uri"] = uri
         if artists is not UNSET:
@@ -356,6 +355,8 @@ class Release:
 
         title = d.pop("title")
 
+        resource_url = d.pop("resource_url")
+
         status = d.pop("status", UNSET)
 
         year = d.pop("year", UNSET)
@@ -365,8 +366,6 @@ class Release:
         released_formatted = d.pop("released_formatted", UNSET)
 
         country = d.pop("country", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         uri = d.pop("uri", UNSET)
 
@@ -544,12 +543,12 @@ class Release:
         release = cls(
             id=id,
             title=title,
+            resource_url=resource_url,
             status=status,
             year=year,
             released=released,
             released_formatted=released_formatted,
             country=country,
-            resource_url=resource_url,
             uri=uri,
             artists=artists,
             artists_sort=artists_sort,

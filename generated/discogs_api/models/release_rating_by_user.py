@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ReleaseRatingByUser")
 
 
@@ -17,14 +15,14 @@ class ReleaseRatingByUser:
     """The rating a user gave a release (Docs L865-979).
 
     Attributes:
-        username (str | Unset): The rater's username.
-        release_id (int | Unset): Release id.
-        rating (int | Unset): Rating 1-5, or 0 when the user has not rated the release.
+        username (str): The rater's username.
+        release_id (int): Release id.
+        rating (int): Rating 1-5, or 0 when the user has not rated the release.
     """
 
-    username: str | Unset = UNSET
-    release_id: int | Unset = UNSET
-    rating: int | Unset = UNSET
+    username: str
+    release_id: int
+    rating: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,24 +34,24 @@ class ReleaseRatingByUser:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if username is not UNSET:
-            field_dict["username"] = username
-        if release_id is not UNSET:
-            field_dict["release_id"] = release_id
-        if rating is not UNSET:
-            field_dict["rating"] = rating
+        field_dict.update(
+            {
+                "username": username,
+                "release_id": release_id,
+                "rating": rating,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        username = d.pop("username", UNSET)
+        username = d.pop("username")
 
-        release_id = d.pop("release_id", UNSET)
+        release_id = d.pop("release_id")
 
-        rating = d.pop("rating", UNSET)
+        rating = d.pop("rating")
 
         release_rating_by_user = cls(
             username=username,

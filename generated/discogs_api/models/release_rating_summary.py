@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ReleaseRatingSummary")
 
 
@@ -17,30 +15,28 @@ class ReleaseRatingSummary:
     """Average rating and number of ratings of a release.
 
     Attributes:
-        average (float | str | Unset): Average rating, 0-5 (0 when nobody rated it).
-        count (int | Unset): Number of users who rated the release.
+        average (float | str): Average rating, 0-5 (0 when nobody rated it).
+        count (int): Number of users who rated the release.
     """
 
-    average: float | str | Unset = UNSET
-    count: int | Unset = UNSET
+    average: float | str
+    count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        average: float | str | Unset
-        if isinstance(self.average, Unset):
-            average = UNSET
-        else:
-            average = self.average
+        average: float | str
+        average = self.average
 
         count = self.count
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if average is not UNSET:
-            field_dict["average"] = average
-        if count is not UNSET:
-            field_dict["count"] = count
+        field_dict.update(
+            {
+                "average": average,
+                "count": count,
+            }
+        )
 
         return field_dict
 
@@ -48,14 +44,12 @@ class ReleaseRatingSummary:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_average(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
+        def _parse_average(data: object) -> float | str:
+            return cast(float | str, data)
 
-        average = _parse_average(d.pop("average", UNSET))
+        average = _parse_average(d.pop("average"))
 
-        count = d.pop("count", UNSET)
+        count = d.pop("count")
 
         release_rating_summary = cls(
             average=average,

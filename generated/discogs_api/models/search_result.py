@@ -26,11 +26,11 @@ class SearchResult:
         Attributes:
             id (int): Id of the release, master, artist or label.
             type_ (str): Known values: release, master, artist, label.
-            title (str | Unset): Title; for releases and masters "Artist - Title".
+            title (str): Title; for releases and masters "Artist - Title".
+            resource_url (str): API URL of the hit.
             thumb (None | str | Unset): Thumbnail image URL (empty or null when none).
             cover_image (None | str | Unset): Cover image URL.
             uri (str | Unset): Web page path on discogs.com (relative, e.g. "/Nirvana-Nevermind/release/2028757").
-            resource_url (str | Unset): API URL of the hit.
             country (str | Unset): Country of release (may be empty).
             year (int | str | Unset): Release year as a string, e.g. "1991".
             format_ (list[str] | Unset): Format names and descriptions, e.g. ["Vinyl", "LP", "Album"].
@@ -50,11 +50,11 @@ class SearchResult:
 
     id: int
     type_: str
-    title: str | Unset = UNSET
+    title: str
+    resource_url: str
     thumb: None | str | Unset = UNSET
     cover_image: None | str | Unset = UNSET
     uri: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     country: str | Unset = UNSET
     year: int | str | Unset = UNSET
     format_: list[str] | Unset = UNSET
@@ -78,6 +78,8 @@ class SearchResult:
 
         title = self.title
 
+        resource_url = self.resource_url
+
         thumb: None | str | Unset
         if isinstance(self.thumb, Unset):
             thumb = UNSET
@@ -91,8 +93,6 @@ class SearchResult:
             cover_image = self.cover_image
 
         uri = self.uri
-
-        resource_url = self.resource_url
 
         country = self.country
 
@@ -164,18 +164,16 @@ class SearchResult:
             {
                 "id": id,
                 "type": type_,
+                "title": title,
+                "resource_url": resource_url,
             }
         )
-        if title is not UNSET:
-            field_dict["title"] = title
         if thumb is not UNSET:
             field_dict["thumb"] = thumb
         if cover_image is not UNSET:
             field_dict["cover_image"] = cover_image
         if uri is not UNSET:
             field_dict["uri"] = uri
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if country is not UNSET:
             field_dict["country"] = country
         if year is not UNSET:
@@ -218,7 +216,9 @@ class SearchResult:
 
         type_ = d.pop("type")
 
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        resource_url = d.pop("resource_url")
 
         def _parse_thumb(data: object) -> None | str | Unset:
             if data is None:
@@ -239,8 +239,6 @@ class SearchResult:
         cover_image = _parse_cover_image(d.pop("cover_image", UNSET))
 
         uri = d.pop("uri", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         country = d.pop("country", UNSET)
 
@@ -323,10 +321,10 @@ class SearchResult:
             id=id,
             type_=type_,
             title=title,
+            resource_url=resource_url,
             thumb=thumb,
             cover_image=cover_image,
             uri=uri,
-            resource_url=resource_url,
             country=country,
             year=year,
             format_=format_,

@@ -22,18 +22,18 @@ class Track:
     `type_: heading` and usually an empty position.
 
         Attributes:
-            position (str | Unset): Track position, e.g. "A1", "1", "2-03" (empty for headings).
+            position (str): Track position, e.g. "A1", "1", "2-03" (empty for headings).
+            title (str): Track title.
             type_ (str | Unset): Known values: track, heading, index.
-            title (str | Unset): Track title.
             duration (str | Unset): Duration as text, e.g. "5:30" (empty when unknown).
             artists (list[ArtistCredit] | Unset): Track artists when they differ from the release artists.
             extraartists (list[ArtistCredit] | Unset): Per-track credits (producers, remixers, ...).
             sub_tracks (list[Track] | Unset): Parts of an index track or medley.
     """
 
-    position: str | Unset = UNSET
+    position: str
+    title: str
     type_: str | Unset = UNSET
-    title: str | Unset = UNSET
     duration: str | Unset = UNSET
     artists: list[ArtistCredit] | Unset = UNSET
     extraartists: list[ArtistCredit] | Unset = UNSET
@@ -43,9 +43,9 @@ class Track:
     def to_dict(self) -> dict[str, Any]:
         position = self.position
 
-        type_ = self.type_
-
         title = self.title
+
+        type_ = self.type_
 
         duration = self.duration
 
@@ -72,13 +72,14 @@ class Track:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if position is not UNSET:
-            field_dict["position"] = position
+        field_dict.update(
+            {
+                "position": position,
+                "title": title,
+            }
+        )
         if type_ is not UNSET:
             field_dict["type_"] = type_
-        if title is not UNSET:
-            field_dict["title"] = title
         if duration is not UNSET:
             field_dict["duration"] = duration
         if artists is not UNSET:
@@ -95,11 +96,11 @@ class Track:
         from ..models.artist_credit import ArtistCredit
 
         d = dict(src_dict)
-        position = d.pop("position", UNSET)
+        position = d.pop("position")
+
+        title = d.pop("title")
 
         type_ = d.pop("type_", UNSET)
-
-        title = d.pop("title", UNSET)
 
         duration = d.pop("duration", UNSET)
 
@@ -132,8 +133,8 @@ class Track:
 
         track = cls(
             position=position,
-            type_=type_,
             title=title,
+            type_=type_,
             duration=duration,
             artists=artists,
             extraartists=extraartists,

@@ -24,10 +24,11 @@ class UserList:
     are described.
 
         Attributes:
+            name (str):
+            resource_url (str):
             items (list[UserListItem]): All items of the list (not paginated).
             id (int | Unset): List ID (real responses).
             list_id (int | Unset): List ID (docs example).
-            name (str | Unset):
             description (None | str | Unset):
             public (bool | Unset):
             date_added (str | Unset): ISO 8601 creation time (real responses).
@@ -36,15 +37,15 @@ class UserList:
             modified_ts (str | Unset): ISO 8601 time of the last change (docs example).
             uri (str | Unset): Web page of the list (real responses).
             url (str | Unset): Web page of the list (docs example).
-            resource_url (str | Unset):
             image_url (None | str | Unset):
             user (UserListOwner | Unset): The owner of a list (not in the docs; seen in real responses).
     """
 
+    name: str
+    resource_url: str
     items: list[UserListItem]
     id: int | Unset = UNSET
     list_id: int | Unset = UNSET
-    name: str | Unset = UNSET
     description: None | str | Unset = UNSET
     public: bool | Unset = UNSET
     date_added: str | Unset = UNSET
@@ -53,12 +54,15 @@ class UserList:
     modified_ts: str | Unset = UNSET
     uri: str | Unset = UNSET
     url: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     image_url: None | str | Unset = UNSET
     user: UserListOwner | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        resource_url = self.resource_url
+
         items = []
         for items_item_data in self.items:
             items_item = items_item_data.to_dict()
@@ -67,8 +71,6 @@ class UserList:
         id = self.id
 
         list_id = self.list_id
-
-        name = self.name
 
         description: None | str | Unset
         if isinstance(self.description, Unset):
@@ -90,8 +92,6 @@ class UserList:
 
         url = self.url
 
-        resource_url = self.resource_url
-
         image_url: None | str | Unset
         if isinstance(self.image_url, Unset):
             image_url = UNSET
@@ -106,6 +106,8 @@ class UserList:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "name": name,
+                "resource_url": resource_url,
                 "items": items,
             }
         )
@@ -113,8 +115,6 @@ class UserList:
             field_dict["id"] = id
         if list_id is not UNSET:
             field_dict["list_id"] = list_id
-        if name is not UNSET:
-            field_dict["name"] = name
         if description is not UNSET:
             field_dict["description"] = description
         if public is not UNSET:
@@ -131,8 +131,6 @@ class UserList:
             field_dict["uri"] = uri
         if url is not UNSET:
             field_dict["url"] = url
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if image_url is not UNSET:
             field_dict["image_url"] = image_url
         if user is not UNSET:
@@ -146,6 +144,10 @@ class UserList:
         from ..models.user_list_owner import UserListOwner
 
         d = dict(src_dict)
+        name = d.pop("name")
+
+        resource_url = d.pop("resource_url")
+
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
@@ -156,8 +158,6 @@ class UserList:
         id = d.pop("id", UNSET)
 
         list_id = d.pop("list_id", UNSET)
-
-        name = d.pop("name", UNSET)
 
         def _parse_description(data: object) -> None | str | Unset:
             if data is None:
@@ -182,8 +182,6 @@ class UserList:
 
         url = d.pop("url", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
         def _parse_image_url(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -201,10 +199,11 @@ class UserList:
             user = UserListOwner.from_dict(_user)
 
         user_list = cls(
+            name=name,
+            resource_url=resource_url,
             items=items,
             id=id,
             list_id=list_id,
-            name=name,
             description=description,
             public=public,
             date_added=date_added,
@@ -213,7 +212,6 @@ class UserList:
             modified_ts=modified_ts,
             uri=uri,
             url=url,
-            resource_url=resource_url,
             image_url=image_url,
             user=user,
         )

@@ -22,21 +22,21 @@ class UserListItem:
 
     Attributes:
         id (int): ID of the release, master, artist or label.
-        type_ (str | Unset): Kind of entity. Known values: release, master, artist, label.
-        display_title (str | Unset): Title to show, e.g. "Artist - Title".
+        type_ (str): Kind of entity. Known values: release, master, artist, label.
+        display_title (str): Title to show, e.g. "Artist - Title".
+        resource_url (str):
         comment (None | str | Unset): The list owner's comment on the item.
         uri (str | Unset):
-        resource_url (str | Unset):
         image_url (None | str | Unset):
         stats (UserListItemStats | Unset): Have/want counts of the item (not in the docs; seen in real responses).
     """
 
     id: int
-    type_: str | Unset = UNSET
-    display_title: str | Unset = UNSET
+    type_: str
+    display_title: str
+    resource_url: str
     comment: None | str | Unset = UNSET
     uri: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     image_url: None | str | Unset = UNSET
     stats: UserListItemStats | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -48,6 +48,8 @@ class UserListItem:
 
         display_title = self.display_title
 
+        resource_url = self.resource_url
+
         comment: None | str | Unset
         if isinstance(self.comment, Unset):
             comment = UNSET
@@ -55,8 +57,6 @@ class UserListItem:
             comment = self.comment
 
         uri = self.uri
-
-        resource_url = self.resource_url
 
         image_url: None | str | Unset
         if isinstance(self.image_url, Unset):
@@ -73,18 +73,15 @@ class UserListItem:
         field_dict.update(
             {
                 "id": id,
+                "type": type_,
+                "display_title": display_title,
+                "resource_url": resource_url,
             }
         )
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if display_title is not UNSET:
-            field_dict["display_title"] = display_title
         if comment is not UNSET:
             field_dict["comment"] = comment
         if uri is not UNSET:
             field_dict["uri"] = uri
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if image_url is not UNSET:
             field_dict["image_url"] = image_url
         if stats is not UNSET:
@@ -99,9 +96,11 @@ class UserListItem:
         d = dict(src_dict)
         id = d.pop("id")
 
-        type_ = d.pop("type", UNSET)
+        type_ = d.pop("type")
 
-        display_title = d.pop("display_title", UNSET)
+        display_title = d.pop("display_title")
+
+        resource_url = d.pop("resource_url")
 
         def _parse_comment(data: object) -> None | str | Unset:
             if data is None:
@@ -113,8 +112,6 @@ class UserListItem:
         comment = _parse_comment(d.pop("comment", UNSET))
 
         uri = d.pop("uri", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         def _parse_image_url(data: object) -> None | str | Unset:
             if data is None:
@@ -136,9 +133,9 @@ class UserListItem:
             id=id,
             type_=type_,
             display_title=display_title,
+            resource_url=resource_url,
             comment=comment,
             uri=uri,
-            resource_url=resource_url,
             image_url=image_url,
             stats=stats,
         )

@@ -22,25 +22,25 @@ class UserListSummary:
 
     Attributes:
         id (int): List ID.
-        name (str | Unset):
+        name (str):
+        uri (str): Web page of the list.
+        resource_url (str):
         description (None | str | Unset):
         public (bool | Unset):
         date_added (str | Unset): ISO 8601 creation time.
         date_changed (str | Unset): ISO 8601 time of the last change.
-        uri (str | Unset): Web page of the list.
-        resource_url (str | Unset):
         image_url (None | str | Unset):
         user (UserListOwner | Unset): The owner of a list (not in the docs; seen in real responses).
     """
 
     id: int
-    name: str | Unset = UNSET
+    name: str
+    uri: str
+    resource_url: str
     description: None | str | Unset = UNSET
     public: bool | Unset = UNSET
     date_added: str | Unset = UNSET
     date_changed: str | Unset = UNSET
-    uri: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     image_url: None | str | Unset = UNSET
     user: UserListOwner | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -49,6 +49,10 @@ class UserListSummary:
         id = self.id
 
         name = self.name
+
+        uri = self.uri
+
+        resource_url = self.resource_url
 
         description: None | str | Unset
         if isinstance(self.description, Unset):
@@ -61,10 +65,6 @@ class UserListSummary:
         date_added = self.date_added
 
         date_changed = self.date_changed
-
-        uri = self.uri
-
-        resource_url = self.resource_url
 
         image_url: None | str | Unset
         if isinstance(self.image_url, Unset):
@@ -81,10 +81,11 @@ class UserListSummary:
         field_dict.update(
             {
                 "id": id,
+                "name": name,
+                "uri": uri,
+                "resource_url": resource_url,
             }
         )
-        if name is not UNSET:
-            field_dict["name"] = name
         if description is not UNSET:
             field_dict["description"] = description
         if public is not UNSET:
@@ -93,10 +94,6 @@ class UserListSummary:
             field_dict["date_added"] = date_added
         if date_changed is not UNSET:
             field_dict["date_changed"] = date_changed
-        if uri is not UNSET:
-            field_dict["uri"] = uri
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if image_url is not UNSET:
             field_dict["image_url"] = image_url
         if user is not UNSET:
@@ -111,7 +108,11 @@ class UserListSummary:
         d = dict(src_dict)
         id = d.pop("id")
 
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
+
+        uri = d.pop("uri")
+
+        resource_url = d.pop("resource_url")
 
         def _parse_description(data: object) -> None | str | Unset:
             if data is None:
@@ -127,10 +128,6 @@ class UserListSummary:
         date_added = d.pop("date_added", UNSET)
 
         date_changed = d.pop("date_changed", UNSET)
-
-        uri = d.pop("uri", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         def _parse_image_url(data: object) -> None | str | Unset:
             if data is None:
@@ -151,12 +148,12 @@ class UserListSummary:
         user_list_summary = cls(
             id=id,
             name=name,
+            uri=uri,
+            resource_url=resource_url,
             description=description,
             public=public,
             date_added=date_added,
             date_changed=date_changed,
-            uri=uri,
-            resource_url=resource_url,
             image_url=image_url,
             user=user,
         )

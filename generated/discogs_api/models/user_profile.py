@@ -21,8 +21,8 @@ class UserProfile:
         Attributes:
             id (int): User ID.
             username (str):
-            resource_url (str | Unset): API URL of this profile.
-            uri (str | Unset): Web page of the user on discogs.com.
+            resource_url (str): API URL of this profile.
+            uri (str): Web page of the user on discogs.com.
             name (None | str | Unset): Real name of the user (may be empty).
             profile (None | str | Unset): Biography, in Discogs markup unless another text format was requested.
             home_page (None | str | Unset): The user's website.
@@ -61,8 +61,8 @@ class UserProfile:
 
     id: int
     username: str
-    resource_url: str | Unset = UNSET
-    uri: str | Unset = UNSET
+    resource_url: str
+    uri: str
     name: None | str | Unset = UNSET
     profile: None | str | Unset = UNSET
     home_page: None | str | Unset = UNSET
@@ -192,12 +192,10 @@ class UserProfile:
             {
                 "id": id,
                 "username": username,
+                "resource_url": resource_url,
+                "uri": uri,
             }
         )
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
-        if uri is not UNSET:
-            field_dict["uri"] = uri
         if name is not UNSET:
             field_dict["name"] = name
         if profile is not UNSET:
@@ -272,9 +270,9 @@ class UserProfile:
 
         username = d.pop("username")
 
-        resource_url = d.pop("resource_url", UNSET)
+        resource_url = d.pop("resource_url")
 
-        uri = d.pop("uri", UNSET)
+        uri = d.pop("uri")
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:

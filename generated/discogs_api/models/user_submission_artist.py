@@ -11,9 +11,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.image import Image
-    from ..models.user_submission_artist_aliases_item import UserSubmissionArtistAliasesItem
-    from ..models.user_submission_artist_groups_item import UserSubmissionArtistGroupsItem
-    from ..models.user_submission_artist_members_item import UserSubmissionArtistMembersItem
 
 
 T = TypeVar("T", bound="UserSubmissionArtist")
@@ -26,34 +23,34 @@ class UserSubmissionArtist:
 
         Attributes:
             id (int):
-            name (str | Unset):
+            name (str):
+            resource_url (str):
             realname (str | Unset):
             profile (str | Unset):
             namevariations (list[str] | Unset):
             urls (list[str] | Unset):
             images (list[Image] | Unset):
-            members (list[UserSubmissionArtistMembersItem] | Unset): Group members (artist references).
-            groups (list[UserSubmissionArtistGroupsItem] | Unset): Groups the artist belongs to (artist references).
-            aliases (list[UserSubmissionArtistAliasesItem] | Unset): Other names of the artist (artist references).
+            members (list[str] | Unset): Names of the group's members.
+            groups (Any | Unset): Groups the artist belongs to (shape not yet seen in real data).
+            aliases (Any | Unset): Other names of the artist (shape not yet seen in real data).
             data_quality (str | Unset): Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs
                 Major Changes, Entirely Incorrect.
-            resource_url (str | Unset):
             releases_url (str | Unset):
             uri (str | Unset):
     """
 
     id: int
-    name: str | Unset = UNSET
+    name: str
+    resource_url: str
     realname: str | Unset = UNSET
     profile: str | Unset = UNSET
     namevariations: list[str] | Unset = UNSET
     urls: list[str] | Unset = UNSET
     images: list[Image] | Unset = UNSET
-    members: list[UserSubmissionArtistMembersItem] | Unset = UNSET
-    groups: list[UserSubmissionArtistGroupsItem] | Unset = UNSET
-    aliases: list[UserSubmissionArtistAliasesItem] | Unset = UNSET
+    members: list[str] | Unset = UNSET
+    groups: Any | Unset = UNSET
+    aliases: Any | Unset = UNSET
     data_quality: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     releases_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -62,6 +59,8 @@ class UserSubmissionArtist:
         id = self.id
 
         name = self.name
+
+        resource_url = self.resource_url
 
         realname = self.realname
 
@@ -82,30 +81,15 @@ class UserSubmissionArtist:
                 images_item = images_item_data.to_dict()
                 images.append(images_item)
 
-        members: list[dict[str, Any]] | Unset = UNSET
+        members: list[str] | Unset = UNSET
         if not isinstance(self.members, Unset):
-            members = []
-            for members_item_data in self.members:
-                members_item = members_item_data.to_dict()
-                members.append(members_item)
+            members = self.members
 
-        groups: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.groups, Unset):
-            groups = []
-            for groups_item_data in self.groups:
-                groups_item = groups_item_data.to_dict()
-                groups.append(groups_item)
+        groups = self.groups
 
-        aliases: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.aliases, Unset):
-            aliases = []
-            for aliases_item_data in self.aliases:
-                aliases_item = aliases_item_data.to_dict()
-                aliases.append(aliases_item)
+        aliases = self.aliases
 
         data_quality = self.data_quality
-
-        resource_url = self.resource_url
 
         releases_url = self.releases_url
 
@@ -116,10 +100,10 @@ class UserSubmissionArtist:
         field_dict.update(
             {
                 "id": id,
+                "name": name,
+                "resource_url": resource_url,
             }
         )
-        if name is not UNSET:
-            field_dict["name"] = name
         if realname is not UNSET:
             field_dict["realname"] = realname
         if profile is not UNSET:
@@ -138,8 +122,6 @@ class UserSubmissionArtist:
             field_dict["aliases"] = aliases
         if data_quality is not UNSET:
             field_dict["data_quality"] = data_quality
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if releases_url is not UNSET:
             field_dict["releases_url"] = releases_url
         if uri is not UNSET:
@@ -150,14 +132,13 @@ class UserSubmissionArtist:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.image import Image
-        from ..models.user_submission_artist_aliases_item import UserSubmissionArtistAliasesItem
-        from ..models.user_submission_artist_groups_item import UserSubmissionArtistGroupsItem
-        from ..models.user_submission_artist_members_item import UserSubmissionArtistMembersItem
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
+
+        resource_url = d.pop("resource_url")
 
         realname = d.pop("realname", UNSET)
 
@@ -176,36 +157,13 @@ class UserSubmissionArtist:
 
                 images.append(images_item)
 
-        _members = d.pop("members", UNSET)
-        members: list[UserSubmissionArtistMembersItem] | Unset = UNSET
-        if _members is not UNSET:
-            members = []
-            for members_item_data in _members:
-                members_item = UserSubmissionArtistMembersItem.from_dict(members_item_data)
+        members = cast(list[str], d.pop("members", UNSET))
 
-                members.append(members_item)
+        groups = d.pop("groups", UNSET)
 
-        _groups = d.pop("groups", UNSET)
-        groups: list[UserSubmissionArtistGroupsItem] | Unset = UNSET
-        if _groups is not UNSET:
-            groups = []
-            for groups_item_data in _groups:
-                groups_item = UserSubmissionArtistGroupsItem.from_dict(groups_item_data)
-
-                groups.append(groups_item)
-
-        _aliases = d.pop("aliases", UNSET)
-        aliases: list[UserSubmissionArtistAliasesItem] | Unset = UNSET
-        if _aliases is not UNSET:
-            aliases = []
-            for aliases_item_data in _aliases:
-                aliases_item = UserSubmissionArtistAliasesItem.from_dict(aliases_item_data)
-
-                aliases.append(aliases_item)
+        aliases = d.pop("aliases", UNSET)
 
         data_quality = d.pop("data_quality", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         releases_url = d.pop("releases_url", UNSET)
 
@@ -214,6 +172,7 @@ class UserSubmissionArtist:
         user_submission_artist = cls(
             id=id,
             name=name,
+            resource_url=resource_url,
             realname=realname,
             profile=profile,
             namevariations=namevariations,
@@ -223,7 +182,6 @@ class UserSubmissionArtist:
             groups=groups,
             aliases=aliases,
             data_quality=data_quality,
-            resource_url=resource_url,
             releases_url=releases_url,
             uri=uri,
         )

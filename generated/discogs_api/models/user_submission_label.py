@@ -11,8 +11,6 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.image import Image
-    from ..models.user_submission_label_parent_label import UserSubmissionLabelParentLabel
-    from ..models.user_submission_label_sublabels_item import UserSubmissionLabelSublabelsItem
 
 
 T = TypeVar("T", bound="UserSubmissionLabel")
@@ -25,30 +23,30 @@ class UserSubmissionLabel:
 
         Attributes:
             id (int):
-            name (str | Unset):
+            name (str):
+            resource_url (str):
             profile (str | Unset):
             contact_info (str | Unset):
             urls (list[str] | Unset):
             images (list[Image] | Unset):
-            parent_label (UserSubmissionLabelParentLabel | Unset): Reference to the parent label.
-            sublabels (list[UserSubmissionLabelSublabelsItem] | Unset): References to sub-labels.
+            parent_label (Any | Unset): The parent label (shape not yet seen in real data).
+            sublabels (Any | Unset): The sub-labels (shape not yet seen in real data).
             data_quality (str | Unset): Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs
                 Major Changes, Entirely Incorrect.
-            resource_url (str | Unset):
             releases_url (str | Unset):
             uri (str | Unset):
     """
 
     id: int
-    name: str | Unset = UNSET
+    name: str
+    resource_url: str
     profile: str | Unset = UNSET
     contact_info: str | Unset = UNSET
     urls: list[str] | Unset = UNSET
     images: list[Image] | Unset = UNSET
-    parent_label: UserSubmissionLabelParentLabel | Unset = UNSET
-    sublabels: list[UserSubmissionLabelSublabelsItem] | Unset = UNSET
+    parent_label: Any | Unset = UNSET
+    sublabels: Any | Unset = UNSET
     data_quality: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     releases_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -57,6 +55,8 @@ class UserSubmissionLabel:
         id = self.id
 
         name = self.name
+
+        resource_url = self.resource_url
 
         profile = self.profile
 
@@ -73,20 +73,11 @@ class UserSubmissionLabel:
                 images_item = images_item_data.to_dict()
                 images.append(images_item)
 
-        parent_label: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.parent_label, Unset):
-            parent_label = self.parent_label.to_dict()
+        parent_label = self.parent_label
 
-        sublabels: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.sublabels, Unset):
-            sublabels = []
-            for sublabels_item_data in self.sublabels:
-                sublabels_item = sublabels_item_data.to_dict()
-                sublabels.append(sublabels_item)
+        sublabels = self.sublabels
 
         data_quality = self.data_quality
-
-        resource_url = self.resource_url
 
         releases_url = self.releases_url
 
@@ -97,10 +88,10 @@ class UserSubmissionLabel:
         field_dict.update(
             {
                 "id": id,
+                "name": name,
+                "resource_url": resource_url,
             }
         )
-        if name is not UNSET:
-            field_dict["name"] = name
         if profile is not UNSET:
             field_dict["profile"] = profile
         if contact_info is not UNSET:
@@ -115,8 +106,6 @@ class UserSubmissionLabel:
             field_dict["sublabels"] = sublabels
         if data_quality is not UNSET:
             field_dict["data_quality"] = data_quality
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if releases_url is not UNSET:
             field_dict["releases_url"] = releases_url
         if uri is not UNSET:
@@ -127,13 +116,13 @@ class UserSubmissionLabel:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.image import Image
-        from ..models.user_submission_label_parent_label import UserSubmissionLabelParentLabel
-        from ..models.user_submission_label_sublabels_item import UserSubmissionLabelSublabelsItem
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        name = d.pop("name", UNSET)
+        name = d.pop("name")
+
+        resource_url = d.pop("resource_url")
 
         profile = d.pop("profile", UNSET)
 
@@ -150,25 +139,11 @@ class UserSubmissionLabel:
 
                 images.append(images_item)
 
-        _parent_label = d.pop("parent_label", UNSET)
-        parent_label: UserSubmissionLabelParentLabel | Unset
-        if isinstance(_parent_label, Unset):
-            parent_label = UNSET
-        else:
-            parent_label = UserSubmissionLabelParentLabel.from_dict(_parent_label)
+        parent_label = d.pop("parent_label", UNSET)
 
-        _sublabels = d.pop("sublabels", UNSET)
-        sublabels: list[UserSubmissionLabelSublabelsItem] | Unset = UNSET
-        if _sublabels is not UNSET:
-            sublabels = []
-            for sublabels_item_data in _sublabels:
-                sublabels_item = UserSubmissionLabelSublabelsItem.from_dict(sublabels_item_data)
-
-                sublabels.append(sublabels_item)
+        sublabels = d.pop("sublabels", UNSET)
 
         data_quality = d.pop("data_quality", UNSET)
-
-        resource_url = d.pop("resource_url", UNSET)
 
         releases_url = d.pop("releases_url", UNSET)
 
@@ -177,6 +152,7 @@ class UserSubmissionLabel:
         user_submission_label = cls(
             id=id,
             name=name,
+            resource_url=resource_url,
             profile=profile,
             contact_info=contact_info,
             urls=urls,
@@ -184,7 +160,6 @@ class UserSubmissionLabel:
             parent_label=parent_label,
             sublabels=sublabels,
             data_quality=data_quality,
-            resource_url=resource_url,
             releases_url=releases_url,
             uri=uri,
         )

@@ -30,7 +30,8 @@ class UserSubmissionRelease:
 
         Attributes:
             id (int):
-            title (str | Unset):
+            title (str):
+            resource_url (str):
             status (str | Unset): Moderation status. Known values: Accepted, Draft, Deleted, Rejected.
             data_quality (str | Unset): Known values: Needs Vote, Correct, Complete and Correct, Needs Minor Changes, Needs
                 Major Changes, Entirely Incorrect.
@@ -48,6 +49,9 @@ class UserSubmissionRelease:
             released_formatted (str | Unset):
             year (int | Unset): Release year; 0 when unknown.
             notes (str | Unset):
+            artists_sort (str | Unset): Artist names joined for sorting.
+            lowest_price (float | None | Unset): Lowest marketplace price (null when nothing is for sale).
+            num_for_sale (int | None | Unset): Number of copies for sale.
             master_id (int | None | Unset): ID of the master release; absent, 0 or null when none.
             master_url (None | str | Unset):
             estimated_weight (int | None | Unset): Estimated weight in grams.
@@ -60,12 +64,12 @@ class UserSubmissionRelease:
                 submitter, contributors).
             date_added (str | Unset): ISO 8601 timestamp, e.g. "2014-03-25T14:52:18-07:00".
             date_changed (str | Unset): ISO 8601 timestamp of the last change.
-            resource_url (str | Unset):
             uri (str | Unset):
     """
 
     id: int
-    title: str | Unset = UNSET
+    title: str
+    resource_url: str
     status: str | Unset = UNSET
     data_quality: str | Unset = UNSET
     artists: list[ArtistCredit] | Unset = UNSET
@@ -82,6 +86,9 @@ class UserSubmissionRelease:
     released_formatted: str | Unset = UNSET
     year: int | Unset = UNSET
     notes: str | Unset = UNSET
+    artists_sort: str | Unset = UNSET
+    lowest_price: float | None | Unset = UNSET
+    num_for_sale: int | None | Unset = UNSET
     master_id: int | None | Unset = UNSET
     master_url: None | str | Unset = UNSET
     estimated_weight: int | None | Unset = UNSET
@@ -93,7 +100,6 @@ class UserSubmissionRelease:
     community: UserSubmissionReleaseCommunity | Unset = UNSET
     date_added: str | Unset = UNSET
     date_changed: str | Unset = UNSET
-    resource_url: str | Unset = UNSET
     uri: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -101,6 +107,8 @@ class UserSubmissionRelease:
         id = self.id
 
         title = self.title
+
+        resource_url = self.resource_url
 
         status = self.status
 
@@ -168,6 +176,20 @@ class UserSubmissionRelease:
 
         notes = self.notes
 
+        artists_sort = self.artists_sort
+
+        lowest_price: float | None | Unset
+        if isinstance(self.lowest_price, Unset):
+            lowest_price = UNSET
+        else:
+            lowest_price = self.lowest_price
+
+        num_for_sale: int | None | Unset
+        if isinstance(self.num_for_sale, Unset):
+            num_for_sale = UNSET
+        else:
+            num_for_sale = self.num_for_sale
+
         master_id: int | None | Unset
         if isinstance(self.master_id, Unset):
             master_id = UNSET
@@ -224,8 +246,6 @@ class UserSubmissionRelease:
 
         date_changed = self.date_changed
 
-        resource_url = self.resource_url
-
         uri = self.uri
 
         field_dict: dict[str, Any] = {}
@@ -233,10 +253,10 @@ class UserSubmissionRelease:
         field_dict.update(
             {
                 "id": id,
+                "title": title,
+                "resource_url": resource_url,
             }
         )
-        if title is not UNSET:
-            field_dict["title"] = title
         if status is not UNSET:
             field_dict["status"] = status
         if data_quality is not UNSET:
@@ -269,6 +289,12 @@ class UserSubmissionRelease:
             field_dict["year"] = year
         if notes is not UNSET:
             field_dict["notes"] = notes
+        if artists_sort is not UNSET:
+            field_dict["artists_sort"] = artists_sort
+        if lowest_price is not UNSET:
+            field_dict["lowest_price"] = lowest_price
+        if num_for_sale is not UNSET:
+            field_dict["num_for_sale"] = num_for_sale
         if master_id is not UNSET:
             field_dict["master_id"] = master_id
         if master_url is not UNSET:
@@ -291,8 +317,6 @@ class UserSubmissionRelease:
             field_dict["date_added"] = date_added
         if date_changed is not UNSET:
             field_dict["date_changed"] = date_changed
-        if resource_url is not UNSET:
-            field_dict["resource_url"] = resource_url
         if uri is not UNSET:
             field_dict["uri"] = uri
 
@@ -312,7 +336,9 @@ class UserSubmissionRelease:
         d = dict(src_dict)
         id = d.pop("id")
 
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        resource_url = d.pop("resource_url")
 
         status = d.pop("status", UNSET)
 
@@ -387,6 +413,26 @@ class UserSubmissionRelease:
         year = d.pop("year", UNSET)
 
         notes = d.pop("notes", UNSET)
+
+        artists_sort = d.pop("artists_sort", UNSET)
+
+        def _parse_lowest_price(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        lowest_price = _parse_lowest_price(d.pop("lowest_price", UNSET))
+
+        def _parse_num_for_sale(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        num_for_sale = _parse_num_for_sale(d.pop("num_for_sale", UNSET))
 
         def _parse_master_id(data: object) -> int | None | Unset:
             if data is None:
@@ -464,13 +510,12 @@ class UserSubmissionRelease:
 
         date_changed = d.pop("date_changed", UNSET)
 
-        resource_url = d.pop("resource_url", UNSET)
-
         uri = d.pop("uri", UNSET)
 
         user_submission_release = cls(
             id=id,
             title=title,
+            resource_url=resource_url,
             status=status,
             data_quality=data_quality,
             artists=artists,
@@ -487,6 +532,9 @@ class UserSubmissionRelease:
             released_formatted=released_formatted,
             year=year,
             notes=notes,
+            artists_sort=artists_sort,
+            lowest_price=lowest_price,
+            num_for_sale=num_for_sale,
             master_id=master_id,
             master_url=master_url,
             estimated_weight=estimated_weight,
@@ -498,7 +546,6 @@ class UserSubmissionRelease:
             community=community,
             date_added=date_added,
             date_changed=date_changed,
-            resource_url=resource_url,
             uri=uri,
         )
 

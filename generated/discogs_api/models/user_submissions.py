@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 if TYPE_CHECKING:
     from ..models.user_submission_artist import UserSubmissionArtist
     from ..models.user_submission_label import UserSubmissionLabel
@@ -23,47 +21,41 @@ class UserSubmissions:
     """A user's submissions grouped by kind; a kind with none is an empty array.
 
     Attributes:
-        artists (list[UserSubmissionArtist] | Unset):
-        labels (list[UserSubmissionLabel] | Unset):
-        releases (list[UserSubmissionRelease] | Unset):
+        artists (list[UserSubmissionArtist]):
+        labels (list[UserSubmissionLabel]):
+        releases (list[UserSubmissionRelease]):
     """
 
-    artists: list[UserSubmissionArtist] | Unset = UNSET
-    labels: list[UserSubmissionLabel] | Unset = UNSET
-    releases: list[UserSubmissionRelease] | Unset = UNSET
+    artists: list[UserSubmissionArtist]
+    labels: list[UserSubmissionLabel]
+    releases: list[UserSubmissionRelease]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        artists: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.artists, Unset):
-            artists = []
-            for artists_item_data in self.artists:
-                artists_item = artists_item_data.to_dict()
-                artists.append(artists_item)
+        artists = []
+        for artists_item_data in self.artists:
+            artists_item = artists_item_data.to_dict()
+            artists.append(artists_item)
 
-        labels: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.labels, Unset):
-            labels = []
-            for labels_item_data in self.labels:
-                labels_item = labels_item_data.to_dict()
-                labels.append(labels_item)
+        labels = []
+        for labels_item_data in self.labels:
+            labels_item = labels_item_data.to_dict()
+            labels.append(labels_item)
 
-        releases: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.releases, Unset):
-            releases = []
-            for releases_item_data in self.releases:
-                releases_item = releases_item_data.to_dict()
-                releases.append(releases_item)
+        releases = []
+        for releases_item_data in self.releases:
+            releases_item = releases_item_data.to_dict()
+            releases.append(releases_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if artists is not UNSET:
-            field_dict["artists"] = artists
-        if labels is not UNSET:
-            field_dict["labels"] = labels
-        if releases is not UNSET:
-            field_dict["releases"] = releases
+        field_dict.update(
+            {
+                "artists": artists,
+                "labels": labels,
+                "releases": releases,
+            }
+        )
 
         return field_dict
 
@@ -74,32 +66,26 @@ class UserSubmissions:
         from ..models.user_submission_release import UserSubmissionRelease
 
         d = dict(src_dict)
-        _artists = d.pop("artists", UNSET)
-        artists: list[UserSubmissionArtist] | Unset = UNSET
-        if _artists is not UNSET:
-            artists = []
-            for artists_item_data in _artists:
-                artists_item = UserSubmissionArtist.from_dict(artists_item_data)
+        artists = []
+        _artists = d.pop("artists")
+        for artists_item_data in _artists:
+            artists_item = UserSubmissionArtist.from_dict(artists_item_data)
 
-                artists.append(artists_item)
+            artists.append(artists_item)
 
-        _labels = d.pop("labels", UNSET)
-        labels: list[UserSubmissionLabel] | Unset = UNSET
-        if _labels is not UNSET:
-            labels = []
-            for labels_item_data in _labels:
-                labels_item = UserSubmissionLabel.from_dict(labels_item_data)
+        labels = []
+        _labels = d.pop("labels")
+        for labels_item_data in _labels:
+            labels_item = UserSubmissionLabel.from_dict(labels_item_data)
 
-                labels.append(labels_item)
+            labels.append(labels_item)
 
-        _releases = d.pop("releases", UNSET)
-        releases: list[UserSubmissionRelease] | Unset = UNSET
-        if _releases is not UNSET:
-            releases = []
-            for releases_item_data in _releases:
-                releases_item = UserSubmissionRelease.from_dict(releases_item_data)
+        releases = []
+        _releases = d.pop("releases")
+        for releases_item_data in _releases:
+            releases_item = UserSubmissionRelease.from_dict(releases_item_data)
 
-                releases.append(releases_item)
+            releases.append(releases_item)
 
         user_submissions = cls(
             artists=artists,

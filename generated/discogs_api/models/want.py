@@ -22,54 +22,57 @@ class Want:
 
     Attributes:
         id (int): Release ID.
+        basic_information (BasicInformation): Short description of a release, embedded as `basic_information` in
+            collection and wantlist items.
         rating (int | Unset): The owner's rating, 0 (unrated) to 5.
         notes (str | Unset): The owner's notes; present only for the owner.
+        notes_public (bool | Unset): Whether the notes are shown to other users.
         date_added (str | Unset): When the release was added, ISO 8601 (not in the docs example).
         resource_url (str | Unset): API URL of this wantlist entry.
-        basic_information (BasicInformation | Unset): Short description of a release, embedded as `basic_information` in
-            collection and wantlist items.
     """
 
     id: int
+    basic_information: BasicInformation
     rating: int | Unset = UNSET
     notes: str | Unset = UNSET
+    notes_public: bool | Unset = UNSET
     date_added: str | Unset = UNSET
     resource_url: str | Unset = UNSET
-    basic_information: BasicInformation | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
+        basic_information = self.basic_information.to_dict()
+
         rating = self.rating
 
         notes = self.notes
 
+        notes_public = self.notes_public
+
         date_added = self.date_added
 
         resource_url = self.resource_url
-
-        basic_information: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.basic_information, Unset):
-            basic_information = self.basic_information.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "id": id,
+                "basic_information": basic_information,
             }
         )
         if rating is not UNSET:
             field_dict["rating"] = rating
         if notes is not UNSET:
             field_dict["notes"] = notes
+        if notes_public is not UNSET:
+            field_dict["notes_public"] = notes_public
         if date_added is not UNSET:
             field_dict["date_added"] = date_added
         if resource_url is not UNSET:
             field_dict["resource_url"] = resource_url
-        if basic_information is not UNSET:
-            field_dict["basic_information"] = basic_information
 
         return field_dict
 
@@ -80,28 +83,26 @@ class Want:
         d = dict(src_dict)
         id = d.pop("id")
 
+        basic_information = BasicInformation.from_dict(d.pop("basic_information"))
+
         rating = d.pop("rating", UNSET)
 
         notes = d.pop("notes", UNSET)
+
+        notes_public = d.pop("notes_public", UNSET)
 
         date_added = d.pop("date_added", UNSET)
 
         resource_url = d.pop("resource_url", UNSET)
 
-        _basic_information = d.pop("basic_information", UNSET)
-        basic_information: BasicInformation | Unset
-        if isinstance(_basic_information, Unset):
-            basic_information = UNSET
-        else:
-            basic_information = BasicInformation.from_dict(_basic_information)
-
         want = cls(
             id=id,
+            basic_information=basic_information,
             rating=rating,
             notes=notes,
+            notes_public=notes_public,
             date_added=date_added,
             resource_url=resource_url,
-            basic_information=basic_information,
         )
 
         want.additional_properties = d

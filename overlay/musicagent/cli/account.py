@@ -10,17 +10,23 @@ from musicagent.auth import DEFAULT_AUTHORIZE_URL, OAuthFlow, TokenStore
 from musicagent.cli._app import app
 from musicagent.cli._options import (
     EXIT_AUTH,
+    TOKEN_HINT,
     BaseUrlOption,
+    Credential,
     DebugOption,
     JsonOption,
     TokenOption,
+    TrustEnvFileOption,
+    choose_credential,
+    command_settings,
     console,
     fail,
     open_client,
     print_json,
     reported,
+    use_credential,
 )
-from musicagent.settings import DiscogsSettings
+from musicagent.cli.safe_text import markup, text
 
 auth_app = typer.Typer(help="Sign in with OAuth, see who you are signed in as, sign out.")
 app.add_typer(auth_app, name="auth")
@@ -72,8 +78,9 @@ def login(
             "--consumer-key/--consumer-secret or set DISCOGS_CONSUMER_KEY/DISCOGS_CONSUMER_SECRET",
             EXIT_AUTH,
         )
-    settings = DiscogsSettings()
+    use_credential(Credential("key-secret", "from --consumer-key and --consumer-secret"))
     with reported(debug):
+        settings = command_settings(base_url=base_url)
         with OAuthFlow(
             consumer_key,
             consumer_secret,
@@ -83,32 +90,65 @@ def login(
         ) as flow:
             request_token = flow.fetch_request_token()
             console.print("Open this page, approve the access, and copy the code it shows:")
-            console.print(flow.authorization_url(request_token), soft_wrap=True)
+            console.print(text(flow.authorization_url(request_token)), soft_wrap=True)
             code = verifier or typer.prompt("Verification code")
             access = flow.fetch_access_token(request_token, code.strip())
-        path = TokenStore().save(access)
-    console.print(f"Signed in; tokens saved to {path} (readable only by you).")
+        # Every later request is signed with the application's key and secret as well as the
+        # token: without them the saved token would be useless to the next command.
+        path = TokenStore().save(access, consumer_key=consumer_key, consumer_secret=consumer_secret)
+    console.print(
+        text(
+            f"Signed in; the access token and your application's key and secret are saved to "
+            f"{path} (readable only by you). Later commands use them when no --token or "
+            "DISCOGS_TOKEN is given."
+        ),
+        soft_wrap=True,
+    )
 
 
 @auth_app.command("status")
 def status(
     base_url: BaseUrlOption = None,
     token: TokenOption = None,
+    trust_env_file: TrustEnvFileOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Show which credential is in use and who Discogs says you are.
+    """Show which credential is in use, why, and who Discogs says you are.
 
     Example:
 
       musicagent auth status
     """
     store = TokenStore()
-    with reported(debug), open_client(base_url, token) as client:
-        console.print(f"Credential: {client.auth!r}" if client.auth else "Credential: none")
-        console.print(f"Saved OAuth tokens: {'yes' if store.load() else 'no'} ({store.path})")
-        if client.auth is not None:
+    with reported(debug):
+        settings = command_settings(trust_env_file=trust_env_file, base_url=base_url)
+        credential, _ = choose_credential(token, settings, store)
+        console.print(text(f"Credential: {credential.describe()}"), soft_wrap=True)
+        console.print(text(f"Saved OAuth login: {_saved(store)} ({store.path})"), soft_wrap=True)
+        if credential.kind in ("none", "key-secret"):
+            return  # no user to ask Discogs about
+        with open_client(base_url, token, settings=settings) as client:
             identity = client.users.get_identity()
-            console.print(f"Signed in as: [bold]{identity.username}[/] (id {identity.id})")
+        console.print(
+            f"Signed in as: [bold]{markup(identity.username)}[/] (id {markup(identity.id)})"
+        )
+
+
+def _saved(store: TokenStore) -> str:
+    """Whether a login is saved, and whether it can be used, in words."""
+    try:
+        login = store.load_login()
+    except ValueError as exc:
+        return f"unreadable ({exc})"
+    if login is None:
+        return "none"
+    if login.auth() is None:
+        return (
+            "yes, but without the application's key and secret (saved by an older version): "
+            "run `musicagent auth login` again, or set DISCOGS_CONSUMER_KEY and "
+            "DISCOGS_CONSUMER_SECRET"
+        )
+    return "yes"
 
 
 @auth_app.command("logout")
@@ -128,6 +168,7 @@ def whoami(
     json: JsonOption = False,
     base_url: BaseUrlOption = None,
     token: TokenOption = None,
+    trust_env_file: TrustEnvFileOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Print the user your credentials belong to.
@@ -136,12 +177,24 @@ def whoami(
 
       musicagent whoami --token $DISCOGS_TOKEN
     """
-    with reported(debug), open_client(base_url, token) as client:
-        identity = client.users.get_identity()
+    with reported(debug):
+        settings = command_settings(trust_env_file=trust_env_file, base_url=base_url)
+        credential, _ = choose_credential(token, settings)
+        if credential.kind == "none":
+            fail("whoami needs credentials, and none are configured", TOKEN_HINT, EXIT_AUTH)
+        if credential.kind == "key-secret":
+            fail(
+                "an application key and secret identify no user; whoami needs a personal "
+                "token or an OAuth login",
+                TOKEN_HINT,
+                EXIT_AUTH,
+            )
+        with open_client(base_url, token, settings=settings) as client:
+            identity = client.users.get_identity()
         if json:
             print_json(identity.to_dict())
         else:
-            console.print(f"{identity.username} (id {identity.id})")
+            console.print(text(f"{identity.username} (id {identity.id})"))
 
 
 @app.command("ratelimit")
@@ -149,6 +202,7 @@ def ratelimit(
     json: JsonOption = False,
     base_url: BaseUrlOption = None,
     token: TokenOption = None,
+    trust_env_file: TrustEnvFileOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Show the rate budget Discogs reports for your credentials (spends one request).
@@ -157,7 +211,10 @@ def ratelimit(
 
       musicagent ratelimit
     """
-    with reported(debug), open_client(base_url, token, no_cache=True) as client:
+    with (
+        reported(debug),
+        open_client(base_url, token, no_cache=True, trust_env_file=trust_env_file) as client,
+    ):
         if client.auth is not None:
             client.users.get_identity()
         else:

@@ -45,6 +45,7 @@ def info(json: JsonOption = False, debug: DebugOption = False) -> None:
                 "size_bytes": details.size_bytes,
                 "oldest": details.oldest.isoformat() if details.oldest else None,
                 "newest": details.newest.isoformat() if details.newest else None,
+                "problem": details.problem,
             }
         )
         return
@@ -57,11 +58,18 @@ def info(json: JsonOption = False, debug: DebugOption = False) -> None:
         console.print(
             f"Oldest: {details.oldest:%Y-%m-%d %H:%M}, newest: {details.newest:%Y-%m-%d %H:%M}"
         )
+    if details.problem:
+        # Requests go on without the cache; clearing removes a corrupt file.
+        console.print(
+            f"Problem: {details.problem} (requests skip the cache; "
+            "`musicagent cache clear` starts it afresh)",
+            highlight=False,
+        )
 
 
 @cache_app.command("clear")
 def clear(debug: DebugOption = False) -> None:
-    """Delete every cached response.
+    """Delete every cached response (a corrupt cache file is removed and started afresh).
 
     Example:
 

@@ -15,12 +15,15 @@ from musicagent.cli._options import (
     JsonOption,
     NoCacheOption,
     TokenOption,
+    TrustEnvFileOption,
     console,
     open_client,
     print_json,
     reported,
 )
+from musicagent.cli.safe_text import clean
 from musicagent.cli.views import render, search_table
+from musicagent.errors import InvalidParameterError
 from musicagent.pagination import PAGE_SIZE
 
 
@@ -51,16 +54,17 @@ def _fetch(client: Any, kind: Kind, ident: str) -> Any:
 
 
 def _as_id(ident: str) -> int:
-    if not ident.isdigit() or int(ident) < 1:
-        from musicagent.errors import InvalidParameterError
-
+    if not (ident.isascii() and ident.isdigit()) or int(ident) < 1:
         raise InvalidParameterError(
-            f"ID must be a positive whole number, got {ident!r}", parameter="ID", allowed="1, 2, …"
+            f"ID must be a positive whole number (1, 2, …), got {clean(ident)!r}",
+            parameter="ID",
+            allowed="1, 2, …",
         )
     return int(ident)
 
 
-@app.command("get")
+# A negative id (`get release -1`) is an argument to refuse in words, not an unknown option.
+@app.command("get", context_settings={"ignore_unknown_options": True})
 def get(
     kind: Annotated[Kind, typer.Argument(help="What to fetch.")],
     ident: Annotated[str, typer.Argument(metavar="ID", help="Its Discogs id (orders: '1-1').")],
@@ -68,6 +72,7 @@ def get(
     base_url: BaseUrlOption = None,
     token: TokenOption = None,
     no_cache: NoCacheOption = False,
+    trust_env_file: TrustEnvFileOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Fetch one release, master, artist, label, listing or order and show it.
@@ -81,8 +86,17 @@ def get(
       musicagent get order 1-1 --token $DISCOGS_TOKEN
     """
     with reported(debug, what=f"{kind.value} {ident}"):
-        with open_client(base_url, token, no_cache=no_cache) as client:
-            data = _fetch(client, kind, ident).to_dict()
+        number_or_order = ident if kind is Kind.order else _as_id(ident)  # before any request
+        # The readable view asks Discogs for plain text: no [b]…[/b] or [a=…] markup to show.
+        text_format = "discogs" if json else "plaintext"
+        with open_client(
+            base_url,
+            token,
+            no_cache=no_cache,
+            trust_env_file=trust_env_file,
+            text_format=text_format,
+        ) as client:
+            data = _fetch(client, kind, str(number_or_order)).to_dict()
         if json:
             print_json(data)
         else:
@@ -101,6 +115,7 @@ def search(
     base_url: BaseUrlOption = None,
     token: TokenOption = None,
     no_cache: NoCacheOption = False,
+    trust_env_file: TrustEnvFileOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Search the Discogs database (needs credentials).
@@ -112,7 +127,9 @@ def search(
       musicagent search "warp" --type label --limit 5 --json
     """
     with reported(debug):
-        with open_client(base_url, token, no_cache=no_cache) as client:
+        with open_client(
+            base_url, token, no_cache=no_cache, trust_env_file=trust_env_file
+        ) as client:
             if limit <= PAGE_SIZE:  # one request, sized to what is wanted
                 page = client.database.search(q=query, type=type_, per_page=limit)  # type: ignore[arg-type]
                 found = page.results or []

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from discogs_sandbox.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
 from musicagent.cli._app import app
-from musicagent.testing.config import SANDBOX_TOKEN, FaultConfig, SandboxConfig
 
 _DEFAULTS = SandboxConfig()
 _FAULTS = FaultConfig()
@@ -21,6 +21,23 @@ def _ready(sandbox: Any) -> None:
         "(<name>-token); consumer key/secret: sandbox-key / sandbox-secret"
     )
     typer.echo(f"  stats: {sandbox.base_url}/__sandbox/stats — Ctrl+C stops")
+    for line in client_settings(sandbox.config):
+        typer.echo(line)
+
+
+def client_settings(config: SandboxConfig) -> list[str]:
+    """What a client must be told about a non-default rate limit.
+
+    Discogs sends the limit (``X-Discogs-Ratelimit``) but no window, so a client paced for
+    60 s would crawl along a sandbox with a 5 s window and look frozen.
+    """
+    if config.rate_window == 60 and config.rate_limit == 60:
+        return []
+    return [
+        "  the rate window is not Discogs' 60 s; tell the client, which cannot see it:",
+        f"    export DISCOGS_RATE_LIMIT_WINDOW={config.rate_window:g}"
+        f" DISCOGS_RATE_LIMIT_REQUESTS={config.rate_limit}",
+    ]
 
 
 @app.command("sandbox")
@@ -79,6 +96,14 @@ def sandbox(
     self_check: Annotated[
         bool, typer.Option(help="Validate every body served against the spec (counts in stats).")
     ] = False,
+    export_delay: Annotated[
+        float,
+        typer.Option(help="Seconds an inventory export or upload job takes (pending, processing)."),
+    ] = _DEFAULTS.export_delay,
+    rate_limit_scope: Annotated[
+        str,
+        typer.Option(help="What one rate-limit window counts: address (as Discogs) or credential."),
+    ] = _DEFAULTS.rate_limit_scope,
 ) -> None:
     """Serve a local Discogs API that behaves like the real one, until Ctrl+C.
 
@@ -106,6 +131,8 @@ def sandbox(
             anonymous_rate_limit=anonymous_rate_limit,
             rate_window=rate_window,
             self_check=self_check,
+            export_delay=export_delay,
+            rate_limit_scope=rate_limit_scope,
             faults=FaultConfig(
                 p5xx=p5xx,
                 latency=latency,
@@ -124,9 +151,9 @@ def sandbox(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        from musicagent.testing.server import Sandbox
+        from discogs_sandbox.server import Sandbox
     except ModuleNotFoundError as exc:
-        from musicagent.testing import INSTALL_HINT
+        from discogs_sandbox import INSTALL_HINT
 
         typer.echo(f"error: {INSTALL_HINT} ({exc.name} is not installed)", err=True)
         raise typer.Exit(1) from None

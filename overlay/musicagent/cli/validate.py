@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,20 +41,45 @@ def _load_body(path: Path) -> Any:
         raise UnusableInput(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What checking one body found: its operation, its problems, the fields the spec lacks."""
+
+    operation_id: str
+    problems: list[Problem]
+    unknown: list[str]
+
+
 def check_body(method: str, url_or_path: str, status: int, body_file: Path) -> list[Problem]:
     """Validate one body file; the problems found (empty when valid)."""
+    return check(method, url_or_path, status, body_file).problems
+
+
+def check(method: str, url_or_path: str, status: int, body_file: Path) -> Checked:
+    """Validate one body file against the spec and its model, and list undescribed fields."""
     body = _load_body(body_file)
     validator = bundled_validator()
     try:
         op, problems = validator.validate_response(method, url_or_path, status, body)
+        pointer = validator.response_schema_pointer(op, status)
     except (UnknownOperationError, UnknownStatusError) as exc:
         raise UnusableInput(str(exc)) from exc
     if not problems:
         problems = parse_problems(validator, op, status, body)
-    return problems
+    unknown = validator.unknown_fields(pointer, body) if pointer is not None else []
+    return Checked(op.operation_id, problems, unknown)
 
 
-def _run_manifest(manifest: Path) -> int:
+def _report_drift(drift: dict[tuple[str, str], int]) -> None:
+    """One line per undescribed field: the drift that tells a maintainer to edit the spec."""
+    for (operation_id, pointer), count in sorted(drift.items()):
+        bodies = "body" if count == 1 else "bodies"
+        typer.echo(f"unknown {operation_id} {pointer} ({count} {bodies})")
+    if drift:
+        typer.echo(f"{len(drift)} undescribed fields: describe them in spec/discogs.yaml")
+
+
+def _run_manifest(manifest: Path, *, report_unknown: bool = False) -> int:
     try:
         with manifest.open(encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
@@ -72,12 +98,15 @@ def _run_manifest(manifest: Path) -> int:
         )
         return EXIT_UNUSABLE
     valid = invalid = 0
+    drift: dict[tuple[str, str], int] = {}
     for row in rows:
         name = row["file"]
         try:
-            problems = check_body(
-                row["method"], row["path"], int(row["status"]), manifest.parent / name
-            )
+            checked = check(row["method"], row["path"], int(row["status"]), manifest.parent / name)
+            problems = checked.problems
+            for pointer in checked.unknown:
+                key = (checked.operation_id, pointer)
+                drift[key] = drift.get(key, 0) + 1
         except (UnusableInput, ValueError) as exc:
             problems = [Problem("", str(exc))]
         if problems:
@@ -86,6 +115,8 @@ def _run_manifest(manifest: Path) -> int:
         else:
             valid += 1
             typer.echo(f"ok {name}")
+    if report_unknown:
+        _report_drift(drift)
     typer.echo(f"{valid} valid, {invalid} invalid")
     return EXIT_VALID if invalid == 0 else EXIT_INVALID
 
@@ -111,6 +142,14 @@ def validate_response(
             "(file paths relative to the TSV).",
         ),
     ] = None,
+    report_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--report-unknown",
+            help="Also list the fields the bodies carry that the spec does not describe "
+            "(the drift to add to spec/discogs.yaml); does not change the exit code.",
+        ),
+    ] = False,
 ) -> None:
     """Check that a captured response still matches the spec and parses into its model.
 
@@ -120,21 +159,24 @@ def validate_response(
 
       musicagent validate-response https://api.discogs.com/artists/1 artist.json
 
-      musicagent validate-response --manifest captures/MANIFEST.tsv
+      musicagent validate-response --manifest captures/MANIFEST.tsv --report-unknown
 
     Exit 0 when valid; 1 with one `JSON-pointer: message` line per problem; 2 when the input
     cannot be used (unknown path, unreadable or non-JSON file).
     """
     if manifest is not None:
-        raise typer.Exit(_run_manifest(manifest))
+        raise typer.Exit(_run_manifest(manifest, report_unknown=report_unknown))
     if url_or_path is None or body is None:
         typer.echo("error: give URL_OR_PATH and BODY, or --manifest FILE.tsv", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     try:
-        problems = check_body(method, url_or_path, status, body)
+        checked = check(method, url_or_path, status, body)
     except UnusableInput as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
+    problems = checked.problems
+    if report_unknown:
+        _report_drift({(checked.operation_id, pointer): 1 for pointer in checked.unknown})
     for problem in problems:
         typer.echo(str(problem))
     if problems:

@@ -1,4 +1,9 @@
-"""Readable terminal views of Discogs objects (rich)."""
+"""Readable terminal views of Discogs objects (rich).
+
+Every value shown comes from Discogs, i.e. from whoever typed it: it is printed as a rich `Text`
+through `musicagent.cli.safe_text` (never parsed as markup, control characters removed, no
+links), titles included.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
+
+from musicagent.cli.safe_text import clean, text
 
 
 def _join(values: Iterable[Any] | None, key: str = "name") -> str:
@@ -38,7 +44,7 @@ def _fields(rows: list[tuple[str, Any]]) -> Table:
     table.add_column()
     for label, value in rows:
         if value not in (None, "", [], {}):
-            table.add_row(label, Text(str(value)))
+            table.add_row(text(label), text(value, one_line=False))
     return table
 
 
@@ -51,15 +57,15 @@ def _tracklist(tracks: list[dict[str, Any]] | None) -> Table | None:
     table.add_column("Duration", justify="right")
     for track in tracks:
         table.add_row(
-            str(track.get("position") or ""),
-            str(track.get("title") or ""),
-            str(track.get("duration") or ""),
+            text(track.get("position") or ""),
+            text(track.get("title") or ""),
+            text(track.get("duration") or ""),
         )
         for sub in track.get("sub_tracks") or []:
             table.add_row(
-                str(sub.get("position") or ""),
-                "  " + str(sub.get("title") or ""),
-                str(sub.get("duration") or ""),
+                text(sub.get("position") or ""),
+                text("  " + clean(sub.get("title") or "")),
+                text(sub.get("duration") or ""),
             )
     return table
 
@@ -88,7 +94,7 @@ def render(kind: str, data: dict[str, Any]) -> RenderableType:
         tracks = _tracklist(data.get("tracklist"))
         if tracks is not None:
             body.append(tracks)
-        return Panel(Group(*body), title=title, title_align="left")
+        return Panel(Group(*body), title=text(title), title_align="left")
     if kind in ("artist", "label"):
         rows = [
             ("Id", data.get("id")),
@@ -100,7 +106,7 @@ def render(kind: str, data: dict[str, Any]) -> RenderableType:
             ("Profile", (data.get("profile") or "")[:500]),
             ("URL", data.get("uri")),
         ]
-        return Panel(_fields(rows), title=str(data.get("name", "")), title_align="left")
+        return Panel(_fields(rows), title=text(data.get("name", "")), title_align="left")
     if kind == "listing":
         release = data.get("release") or {}
         price = data.get("price") or {}
@@ -114,8 +120,8 @@ def render(kind: str, data: dict[str, Any]) -> RenderableType:
             ("Ships from", data.get("ships_from")),
             ("Comments", data.get("comments")),
         ]
-        title = str(release.get("description") or release.get("title") or "Listing")
-        return Panel(_fields(rows), title=title, title_align="left")
+        title = release.get("description") or release.get("title") or "Listing"
+        return Panel(_fields(rows), title=text(title), title_align="left")
     if kind == "order":
         total = data.get("total") or {}
         rows = [
@@ -127,8 +133,8 @@ def render(kind: str, data: dict[str, Any]) -> RenderableType:
             ("Items", len(data.get("items") or [])),
             ("Next status", ", ".join(data.get("next_status") or [])),
         ]
-        return Panel(_fields(rows), title=f"Order {data.get('id', '')}", title_align="left")
-    return Panel(_fields(list(data.items())), title=kind)
+        return Panel(_fields(rows), title=text(f"Order {data.get('id', '')}"), title_align="left")
+    return Panel(_fields(list(data.items())), title=text(kind))
 
 
 def search_table(results: list[dict[str, Any]]) -> Table:
@@ -143,11 +149,11 @@ def search_table(results: list[dict[str, Any]]) -> Table:
     for result in results:
         fmt = result.get("format")
         table.add_row(
-            str(result.get("type") or ""),
-            str(result.get("id") or ""),
-            str(result.get("title") or ""),
-            str(result.get("year") or ""),
-            str(result.get("country") or ""),
-            ", ".join(fmt) if isinstance(fmt, list) else str(fmt or ""),
+            text(result.get("type") or ""),
+            text(result.get("id") or ""),
+            text(result.get("title") or ""),
+            text(result.get("year") or ""),
+            text(result.get("country") or ""),
+            text(", ".join(map(str, fmt)) if isinstance(fmt, list) else fmt or ""),
         )
     return table

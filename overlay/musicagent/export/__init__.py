@@ -14,16 +14,26 @@ Resumable, page by page, with a checkpoint beside the destination:
     job.run(resume=True)
 
 Every exporter writes a temporary file beside the destination and renames it into place at the
-end, so the destination is never half-written. The CSV flattening rule is documented in
-`musicagent.export.flatten`, the choice of CSV columns in `musicagent.export.csv_exporter`,
-checkpoints and resuming in `musicagent.export.job`.
+end, so the destination is never half-written; the destination is locked while an export
+writes it, and `-`, devices and FIFOs are written through (`musicagent.export.destination`).
+The CSV flattening rule is documented in `musicagent.export.flatten`, the choice of CSV columns
+and the formula guard in `musicagent.export.csv_exporter`, checkpoints and resuming in
+`musicagent.export.job`.
 """
 
 from __future__ import annotations
 
+from musicagent.errors import (
+    CheckpointError,
+    CheckpointMismatchError,
+    ExportLockedError,
+    LocalIOError,
+    UnsafeFileError,
+)
 from musicagent.export.base import Exporter, ExportResult, RecordEncoder, StreamExporter
-from musicagent.export.checkpoint import Checkpoint, CheckpointError, CheckpointMismatchError
-from musicagent.export.csv_exporter import EXTRA_COLUMN, CsvExporter
+from musicagent.export.checkpoint import Checkpoint
+from musicagent.export.csv_exporter import EXTRA_COLUMN, CsvExporter, neutralise_formula
+from musicagent.export.destination import STDOUT, Destination, resolve_destination
 from musicagent.export.flatten import (
     Flattener,
     cell_text,
@@ -33,6 +43,8 @@ from musicagent.export.flatten import (
     schema_columns,
 )
 from musicagent.export.job import (
+    FINISH_STEPS,
+    PRIVATE_KINDS,
     AsyncExportJob,
     AsyncFetchPage,
     ExportJob,
@@ -47,32 +59,41 @@ from musicagent.export.sqlite_exporter import SqliteExporter
 
 __all__ = [
     "EXTRA_COLUMN",
+    "FINISH_STEPS",
     "FORMATS",
+    "PRIVATE_KINDS",
+    "STDOUT",
     "AsyncExportJob",
     "AsyncFetchPage",
     "Checkpoint",
     "CheckpointError",
     "CheckpointMismatchError",
     "CsvExporter",
+    "Destination",
     "ExportJob",
+    "ExportLockedError",
     "ExportResult",
     "Exporter",
     "FetchPage",
     "Flattener",
     "JsonExporter",
     "JsonLinesExporter",
+    "LocalIOError",
     "PageResult",
     "ProgressCallback",
     "RecordEncoder",
     "SqliteExporter",
     "StreamExporter",
+    "UnsafeFileError",
     "async_page_source",
     "cell_text",
     "custom_field_names",
     "exporter_for",
     "flatten_record",
+    "neutralise_formula",
     "page_contents",
     "page_source",
     "readable_join",
+    "resolve_destination",
     "schema_columns",
 ]

@@ -6,6 +6,14 @@ number of items written, the partial output file and how many of its bytes are c
 the layout chosen at the start (the CSV header). The file is replaced atomically, so it always
 describes a consistent state; bytes of a page written after the last checkpoint are cut off
 when the export resumes, which is why a resumed file has no lost and no duplicated rows.
+
+Just before the finished file is renamed over the destination, the checkpoint records which
+file that is (`finishing`: device, inode and size). A run killed after the rename but before
+the checkpoint is removed finds the destination to be that very file, and resumes by simply
+tidying up: the file is already complete, byte for byte.
+
+Checkpoints are created `0600` and read without following links, from regular files of this
+user only (see `musicagent.export.atomic.open_owned`).
 """
 
 from __future__ import annotations
@@ -18,8 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from musicagent.errors import InvalidParameterError
-from musicagent.export.atomic import discard, replace_into_place, temporary_path_beside
+from musicagent.errors import CheckpointError, CheckpointMismatchError
+from musicagent.export.atomic import (
+    discard,
+    open_new,
+    open_owned,
+    replace_into_place,
+    temporary_path_beside,
+)
 from musicagent.export.base import Layout
 from musicagent.export.records import dump_json
 
@@ -65,29 +79,6 @@ def plain_json(value: Any) -> Any:
     return json.loads(dump_json(value))
 
 
-class CheckpointError(InvalidParameterError):
-    """A checkpoint cannot be used to resume an export (unreadable, written by another version,
-    or its partial output is missing or shorter than recorded). Start over with `resume=False`.
-    """
-
-    def __init__(self, message: str, *, path: Path) -> None:
-        super().__init__(message, parameter="resume", allowed=["False"], value=str(path))
-        self.path = path
-
-
-class CheckpointMismatchError(CheckpointError):
-    """The checkpoint beside the destination belongs to a different export (another kind,
-    query, format or options). Start over with `resume=False`, or export to another file.
-
-    Attributes:
-        differences: what differs, e.g. `["query"]`.
-    """
-
-    def __init__(self, message: str, *, path: Path, differences: list[str]) -> None:
-        super().__init__(message, path=path)
-        self.differences = differences
-
-
 @dataclass
 class Checkpoint:
     """State of a resumable export after its last completed page."""
@@ -105,6 +96,10 @@ class Checkpoint:
     items_total: int | None = None
     partial_bytes: int = 0
     version: int = CHECKPOINT_VERSION
+    #: `{"device", "inode", "size"}` (and `file`, its name, when it is not the partial file)
+    #: of the finished file about to be renamed over the
+    #: destination; None until the export is finishing.
+    finishing: dict[str, Any] | None = None
 
     def differences(self, other: Checkpoint) -> list[str]:
         """Which of kind, query, format and options differ between two exports."""
@@ -117,10 +112,10 @@ class Checkpoint:
     def save(self, path: Path, *, durable: bool = True) -> None:
         """Write the checkpoint atomically (temporary file, then rename)."""
         staged = temporary_path_beside(path)
+        text = json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False) + "\n"
         try:
-            with staged.open("w", encoding="utf-8") as handle:
-                handle.write(json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False))
-                handle.write("\n")
+            with open_new(staged) as handle:
+                handle.write(text.encode("utf-8"))
                 if durable:
                     handle.flush()
                     os.fsync(handle.fileno())
@@ -138,13 +133,16 @@ class Checkpoint:
 
         Raises:
             CheckpointError: when it is unreadable or was written by another version.
+            FileNotFoundError: when there is none.
+            UnsafeFileError: when it is a link or not this user's regular file.
         """
+        with open_owned(path, write=False) as handle:
+            raw = handle.read()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(
-                f"cannot read checkpoint {str(path)!r}: {exc}", path=path
-            ) from exc
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
+            message = f"cannot read checkpoint {str(path)!r}: {exc}"
+            raise CheckpointError(message, path=path) from exc
         if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(
                 f"checkpoint {str(path)!r} was written by another version of musicagent",

@@ -19,6 +19,15 @@ seen. It is decided once, at the start, and never changes during the export:
    seen on page 7) puts those values there, as a JSON object `{column: value}`, so nothing is
    dropped and no row ever shifts under the header.
 
+**Formulas are neutralised** (on by default; `formula_guard=False` for machine consumers).
+Discogs text is whatever somebody typed, and a spreadsheet runs a cell that starts like a
+formula. Following the OWASP rule for CSV injection, a cell — header cells included — whose
+first character, after any leading spaces, is `=`, `+`, `-`, `@`, a tab, a carriage return or
+a line feed (or the full-width `＝ ＋ － ＠`) gets a single quote `'` in front, unless the
+whole cell is a plain number such as `-12.5` or `+1e3`, which no spreadsheet reads as a formula.
+Spreadsheets show the quote-prefixed text as it was typed; a program reading the CSV sees the
+leading `'`.
+
 Passing `columns=[…]` fixes the header explicitly (steps 1–2 are skipped; `extra_json` is still
 added). A resumable export stores the header in its checkpoint and reuses it when it resumes.
 Only the sample (at most `sample_size` items) is held in memory, never the whole export.
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,7 +48,7 @@ from musicagent.export.base import Layout, RecordEncoder, StreamExporter
 from musicagent.export.flatten import FieldNames, Flattener, cell_text
 from musicagent.export.records import Record, dump_json
 
-__all__ = ["EXTRA_COLUMN", "CsvExporter"]
+__all__ = ["EXTRA_COLUMN", "FORMULA_LEADS", "CsvExporter", "neutralise_formula"]
 
 #: The last column of every CSV export: values of columns outside the header, as JSON.
 EXTRA_COLUMN = "extra_json"
@@ -46,11 +56,26 @@ EXTRA_COLUMN = "extra_json"
 DEFAULT_SAMPLE_SIZE = 100
 
 _BOM = "\ufeff".encode()
+#: What a spreadsheet takes as the start of a formula (OWASP), plus full-width look-alikes.
+FORMULA_LEADS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_formula(cell: str) -> str:
+    """`cell` with a `'` in front when a spreadsheet would read it as a formula (see the
+    module documentation for the exact rule); any other cell unchanged."""
+    lead = cell.lstrip(" ")[:1]
+    if lead and lead in FORMULA_LEADS and not _PLAIN_NUMBER.fullmatch(cell.strip(" ")):
+        return "'" + cell
+    return cell
 
 
 class _CsvEncoder(RecordEncoder):
-    def __init__(self, columns: Sequence[str], flattener: Flattener, *, excel: bool) -> None:
+    def __init__(
+        self, columns: Sequence[str], flattener: Flattener, *, excel: bool, formula_guard: bool
+    ) -> None:
         self.header = list(columns)
+        self.formula_guard = formula_guard
         self.data_columns = [column for column in columns if column != EXTRA_COLUMN]
         self.flattener = flattener
         self.excel = excel
@@ -63,6 +88,8 @@ class _CsvEncoder(RecordEncoder):
     def _row(self, cells: Sequence[str]) -> bytes:
         self.buffer.seek(0)
         self.buffer.truncate()
+        if self.formula_guard:
+            cells = [neutralise_formula(cell) for cell in cells]
         self.writer.writerow(cells)
         text = self.buffer.getvalue()
         if not self.excel:
@@ -94,6 +121,8 @@ class CsvExporter(StreamExporter):
         field_names: `{field_id: name}` of custom collection fields (see `custom_field_names`),
             so notes become `notes.Media` rather than `notes.1`.
         sample_size: how many leading items may add columns to the header (default 100).
+        formula_guard: prefix cells a spreadsheet would run as formulas with `'` (default
+            True; see the module documentation). False writes every cell as it is.
     """
 
     format_name = "csv"
@@ -107,6 +136,7 @@ class CsvExporter(StreamExporter):
         item_model: type[BaseModel] | None = None,
         field_names: FieldNames | None = None,
         sample_size: int = DEFAULT_SAMPLE_SIZE,
+        formula_guard: bool = True,
     ) -> None:
         if isinstance(columns, str):
             raise InvalidParameterError(
@@ -119,6 +149,7 @@ class CsvExporter(StreamExporter):
                 parameter="sample_size", allowed="0 or more", value=sample_size
             )
         self.excel = excel
+        self.formula_guard = formula_guard
         self.columns = list(dict.fromkeys(columns)) if columns is not None else None
         self.item_model = item_model
         self.flattener = Flattener(field_names)
@@ -133,6 +164,7 @@ class CsvExporter(StreamExporter):
             "item_model": f"{model.__module__}.{model.__qualname__}" if model else None,
             "field_names": self.flattener.field_names,
             "sample_size": self.sample_size,
+            "formula_guard": self.formula_guard,
         }
 
     def plan(self, sample: Sequence[Record]) -> Layout:
@@ -151,4 +183,6 @@ class CsvExporter(StreamExporter):
 
     def staging_encoder(self, layout: Layout) -> RecordEncoder:
         """The CSV encoder for a header chosen by `plan` (or read back from a checkpoint)."""
-        return _CsvEncoder(layout["columns"], self.flattener, excel=self.excel)
+        return _CsvEncoder(
+            layout["columns"], self.flattener, excel=self.excel, formula_guard=self.formula_guard
+        )

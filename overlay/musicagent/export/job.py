@@ -13,6 +13,16 @@ uninterrupted run writes: the layout (CSV header) chosen at the start is reused,
 lost or written twice. A checkpoint of another export (other kind, query, format or options)
 is refused with `CheckpointMismatchError`; `resume=False` ignores any checkpoint and starts over.
 
+Safety: the destination is locked for the whole run (`musicagent.export.lock`; a second run
+fails at once with `ExportLockedError`). The partial file is finished from the handle the run
+holds, never reopened by name, and a run refuses to finish when its name no longer leads to
+that file. Partial and checkpoint are created `0600` without following links, and a resumed run
+accepts them only as regular files of this user. The finished file of a private kind
+(`PRIVATE_KINDS`: collection, wantlist, inventory, orders) stays `0600`; others get the usual
+mode. A destination that is a stream (`-`, a device, a FIFO) is written through, without a
+checkpoint, and cannot be resumed. A local failure (disk full) raises `LocalIOError` naming the
+file, with `checkpoint` set when the export can be resumed.
+
     job = ExportJob(
         fetch_page=page_source(client.collection.get_collection_items_by_folder,
                                "rodney", 0, items_key="releases"),
@@ -30,26 +40,48 @@ client (`ExportJob`) and the async one (`AsyncExportJob`); everything else is sh
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from musicagent.errors import InvalidParameterError
-from musicagent.export.atomic import checked_destination, discard, open_new
-from musicagent.export.base import Exporter, ExportResult, RecordEncoder, write_records
-from musicagent.export.checkpoint import (
-    Checkpoint,
+from musicagent.errors import (
     CheckpointError,
     CheckpointMismatchError,
+    InvalidParameterError,
+    LocalIOError,
+)
+from musicagent.export.atomic import (
+    discard,
+    io_error,
+    open_new,
+    open_owned,
+    same_file,
+    sweep_temporaries,
+)
+from musicagent.export.base import (
+    Exporter,
+    ExportResult,
+    RecordEncoder,
+    Staged,
+    stream_result,
+    write_records,
+)
+from musicagent.export.checkpoint import (
+    Checkpoint,
     checkpoint_path_for,
     options_hash,
     partial_path_for,
     plain_json,
 )
+from musicagent.export.destination import Destination, open_stream, resolve_destination
+from musicagent.export.lock import ExportLock
 
 __all__ = [
+    "FINISH_STEPS",
+    "PRIVATE_KINDS",
     "AsyncExportJob",
     "AsyncFetchPage",
     "ExportJob",
@@ -74,6 +106,19 @@ AsyncFetchPage = Callable[[int], Awaitable[tuple[Iterable[object], int, int | No
 #: `on_progress(items_done, items_total, pages_done, pages_total)`, called after every page
 #: (and once when a resumed export starts); `items_total` is None when the API does not say.
 ProgressCallback = Callable[[int, int | None, int, int], None]
+
+
+#: Export kinds holding a user's own data (addresses, prices, notes): their files stay 0600.
+PRIVATE_KINDS = frozenset({"collection", "wantlist", "inventory", "orders"})
+
+#: The steps of finishing an export, in order. A run killed after any of them resumes to the
+#: same file (the kill-and-resume tests stop the process at each).
+FINISH_STEPS = ("written", "recorded", "replaced", "partial-removed", "checkpoint-removed")
+
+
+def _step(name: str) -> None:
+    """Marks a step of finishing (see `FINISH_STEPS`); does nothing. A seam for tests that
+    kill the process at that very point."""
 
 
 def _page_result(number: int, result: object) -> PageResult:
@@ -111,18 +156,21 @@ class _ExportJobBase:
         self,
         *,
         exporter: Exporter,
-        destination: str | os.PathLike[str],
+        destination: str | os.PathLike[str] | Destination,
         kind: str,
         query: Mapping[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
         durable: bool = True,
+        private: bool | None = None,
     ) -> None:
         self.exporter = exporter
-        self.destination = Path(destination).expanduser()
+        self.target = resolve_destination(destination)
+        self.destination = self.target.path
         self.kind = kind
         self.query: dict[str, Any] = plain_json(dict(query or {}))
         self.on_progress = on_progress
         self.durable = durable
+        self.private = kind in PRIVATE_KINDS if private is None else private
 
     @property
     def checkpoint_path(self) -> Path:
@@ -151,55 +199,113 @@ class _JobRun:
     def __init__(self, job: _ExportJobBase, *, resume: bool) -> None:
         self.job = job
         self.exporter = job.exporter
-        self.destination = checked_destination(job.destination)
+        self.target = job.target
+        self.destination = job.destination
         self.handle: BinaryIO | None = None
         self.encoder: RecordEncoder | None = None
         self.state = job._fresh_checkpoint()
         self.started = False
-        stored = self._stored_checkpoint() if resume else None
-        if stored is None:
-            discard(job.checkpoint_path)
-            discard(job.partial_path)
+        self.finished: ExportResult | None = None
+        self.lock: ExportLock | None = None
+        self.exporter.check_destination(self.target)
+        if self.target.stream:
+            if resume:
+                raise InvalidParameterError(
+                    f"an export to {self.target.label} cannot be resumed: it is written "
+                    "through as it goes, with no checkpoint",
+                    parameter="resume",
+                    value=True,
+                )
             return
-        self._reopen(stored)
+        self.lock = ExportLock(self.destination)
+        self.lock.acquire()
+        try:
+            sweep_temporaries(self.destination)
+            stored = self._stored_checkpoint() if resume else None
+            if stored is None:
+                discard(job.checkpoint_path)
+                discard(job.partial_path)
+            elif not self._already_finished(stored):
+                self._reopen(stored)
+        except BaseException:
+            self.close()
+            raise
 
     def _stored_checkpoint(self) -> Checkpoint | None:
         path = self.job.checkpoint_path
-        if not path.exists():
+        try:
+            stored = Checkpoint.load(path)
+        except FileNotFoundError:
             return None
-        stored = Checkpoint.load(path)
         differences = stored.differences(self.state)
         if differences:
             raise CheckpointMismatchError(
                 f"checkpoint {str(path)!r} belongs to another export ({', '.join(differences)} "
-                "differ); pass resume=False to start over, or export to another file",
+                "differ); start over, or export to another file",
                 path=path,
                 differences=differences,
             )
         return stored
+
+    def _already_finished(self, stored: Checkpoint) -> bool:
+        """Whether the last run was killed after renaming the finished file into place (the
+        destination is the very file it recorded): then only the tidying is left."""
+        finishing = stored.finishing or {}
+        try:
+            info = os.lstat(self.destination)
+        except OSError:
+            info = None
+        if (
+            info is not None
+            and finishing
+            and (info.st_dev, info.st_ino, info.st_size)
+            == (
+                finishing.get("device"),
+                finishing.get("inode"),
+                finishing.get("size"),
+            )
+        ):
+            self.state = stored
+            self.started = True
+            self.finished = ExportResult(
+                destination=self.destination,
+                format=self.exporter.format_name,
+                items_written=stored.items_written,
+                bytes_written=info.st_size,
+                columns=tuple(stored.layout.get("columns", ())),
+                pages=stored.last_page,
+                rows=finishing.get("rows"),
+            )
+            self._report()
+            return True
+        # Killed before the rename: a half-built file of that attempt may be left; the
+        # export is finished again from the partial output.
+        leftover = finishing.get("file")
+        if isinstance(leftover, str) and "/" not in leftover and leftover.startswith("."):
+            discard(self.destination.with_name(leftover))
+        stored.finishing = None
+        return False
 
     def _reopen(self, stored: Checkpoint) -> None:
         # The partial file is always beside the destination: a moved folder still resumes.
         partial = self.job.partial_path
         stored.partial_path = str(partial)
         try:
-            handle = partial.open("r+b")
-        except OSError as exc:
+            handle = open_owned(partial, write=True)
+        except FileNotFoundError:
             raise CheckpointError(
-                f"cannot resume: partial output {str(partial)!r} is missing ({exc.strerror}); "
-                "pass resume=False to start over",
-                path=self.job.checkpoint_path,
-            ) from exc
+                f"cannot resume: partial output {str(partial)!r} is missing", path=partial
+            ) from None
         size = os.fstat(handle.fileno()).st_size
         if size < stored.partial_bytes:
             handle.close()
             raise CheckpointError(
                 f"cannot resume: partial output {str(partial)!r} holds {size} bytes, the "
-                f"checkpoint recorded {stored.partial_bytes}; pass resume=False to start over",
-                path=self.job.checkpoint_path,
+                f"checkpoint recorded {stored.partial_bytes}",
+                path=partial,
             )
-        # Bytes past the checkpoint are a page cut short by the interruption: drop them, the
-        # page is fetched and written again.
+        # Bytes past the checkpoint are a page cut short by the interruption (or the trailer
+        # of a finish cut short): drop them, the page is fetched and written again.
         handle.truncate(stored.partial_bytes)
         handle.seek(stored.partial_bytes)
         self.handle = handle
@@ -212,7 +318,7 @@ class _JobRun:
         """The page to fetch next, or None when every page is written."""
         if not self.started:
             return 1
-        if self.state.last_page >= self.state.total_pages:
+        if self.finished is not None or self.state.last_page >= self.state.total_pages:
             return None
         return self.state.last_page + 1
 
@@ -222,43 +328,117 @@ class _JobRun:
         if not self.started:
             self._start(records)
         assert self.handle is not None and self.encoder is not None
-        written = write_records(self.handle, self.encoder, records, start=self.state.items_written)
-        self.handle.flush()
-        if self.job.durable:
-            os.fsync(self.handle.fileno())
+        try:
+            written = write_records(
+                self.handle, self.encoder, records, start=self.state.items_written
+            )
+            self.handle.flush()
+            if self.job.durable and not self.target.stream:
+                os.fsync(self.handle.fileno())
+        except OSError as exc:
+            where = self.target.path if self.target.stream else self.job.partial_path
+            raise io_error(exc, where, "write") from exc
         self.state.last_page = number
         self.state.total_pages = page.total_pages
         self.state.items_written = written
         self.state.items_total = page.total_items
-        self.state.partial_bytes = self.handle.tell()
-        self.state.save(self.job.checkpoint_path, durable=self.job.durable)
+        if not self.target.stream:
+            self.state.partial_bytes = self.handle.tell()
+            self._save()
         self._report()
+
+    def _save(self) -> None:
+        try:
+            self.state.save(self.job.checkpoint_path, durable=self.job.durable)
+        except OSError as exc:
+            raise io_error(exc, self.job.checkpoint_path, "write") from exc
 
     def _start(self, first_page: list[Any]) -> None:
         layout = self.exporter.plan(first_page[: self.exporter.sample_size])
         self.state.layout = layout
         self.encoder = self.exporter.staging_encoder(layout)
-        self.handle = open_new(self.job.partial_path)
-        self.handle.write(self.encoder.preamble())
+        if self.target.stream:
+            self.handle = open_stream(self.target)
+        else:
+            self.handle = open_new(self.job.partial_path)
+        try:
+            self.handle.write(self.encoder.preamble())
+        except OSError as exc:
+            raise io_error(exc, self.job.partial_path, "write") from exc
         self.started = True
 
     def finish(self) -> ExportResult:
-        """Turn the complete partial file into the destination; remove checkpoint and partial."""
-        self.close()
+        """Turn the complete partial file into the destination, from the handle this run
+        holds; remove checkpoint and partial. See `FINISH_STEPS`."""
+        if self.finished is not None:
+            discard(self.job.partial_path)
+            discard(self.job.checkpoint_path)
+            return self.finished
+        if not self.started:  # an export of nothing: write the empty file all the same
+            self._start([])
+        assert self.handle is not None and self.encoder is not None
+        if self.target.stream:
+            return self._finish_stream()
+        staged = Staged(self.job.partial_path, self.handle)
+
+        def record(final: BinaryIO, path: Path) -> None:
+            _step("written")
+            info = os.fstat(final.fileno())
+            self.state.finishing = {
+                "device": info.st_dev,
+                "inode": info.st_ino,
+                "size": info.st_size,
+            }
+            if path != staged.path:  # a file of its own (SQLite): tidied if this attempt dies
+                self.state.finishing["file"] = path.name
+            self._save()
+            _step("recorded")
+
         result = self.exporter.finish(
-            Path(self.state.partial_path),
+            staged,
             self.destination,
             layout=self.state.layout,
             items_written=self.state.items_written,
+            private=self.job.private,
+            before_replace=record,
         )
+        _step("replaced")
+        if same_file(self.handle, staged.path):  # loaded elsewhere (SQLite), not renamed
+            discard(staged.path)
+            _step("partial-removed")
         discard(self.job.checkpoint_path)
+        _step("checkpoint-removed")
         return dataclasses.replace(result, pages=self.state.last_page)
 
+    def _finish_stream(self) -> ExportResult:
+        assert self.handle is not None and self.encoder is not None
+        try:
+            self.handle.write(self.encoder.trailer(self.state.items_written))
+            self.handle.flush()
+        except OSError as exc:
+            raise io_error(exc, self.target.path, "write") from exc
+        result = stream_result(
+            self.exporter, self.target, self.handle, self.state.layout, self.state.items_written
+        )
+        return dataclasses.replace(result, pages=self.state.last_page)
+
+    def note_checkpoint(self, error: LocalIOError) -> None:
+        """Tell a local failure whether a checkpoint lets the export resume."""
+        stream = self.target.stream
+        if error.checkpoint is None and not stream and self.job.checkpoint_path.exists():
+            error.checkpoint = str(self.job.checkpoint_path)
+
     def close(self) -> None:
-        """Close the partial file (it stays on disk for a resume)."""
+        """Close the partial file (it stays on disk for a resume) and release the lock."""
         if self.handle is not None:
-            self.handle.close()
+            # Everything kept was flushed already; a close that fails again (a full disk
+            # after a failed write) must not hide the first error.
+            with contextlib.suppress(OSError):
+                self.handle.close()
             self.handle = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def _report(self) -> None:
         if self.job.on_progress is not None:
@@ -283,6 +463,7 @@ class ExportJob(_ExportJobBase):
         on_progress: `on_progress(items_done, items_total, pages_done, pages_total)`.
         durable: sync the partial file and checkpoint to disk after every page (default), so
             even a power cut loses at most the page in flight.
+        private: keep the finished file `0600` (default: for the kinds in `PRIVATE_KINDS`).
     """
 
     def __init__(
@@ -290,11 +471,12 @@ class ExportJob(_ExportJobBase):
         *,
         fetch_page: FetchPage,
         exporter: Exporter,
-        destination: str | os.PathLike[str],
+        destination: str | os.PathLike[str] | Destination,
         kind: str,
         query: Mapping[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
         durable: bool = True,
+        private: bool | None = None,
     ) -> None:
         super().__init__(
             exporter=exporter,
@@ -303,6 +485,7 @@ class ExportJob(_ExportJobBase):
             query=query,
             on_progress=on_progress,
             durable=durable,
+            private=private,
         )
         self.fetch_page = fetch_page
 
@@ -310,8 +493,11 @@ class ExportJob(_ExportJobBase):
         """Export every page; with `resume=True`, continue from the checkpoint if there is one.
 
         Raises:
+            ExportLockedError: another export is writing the same destination.
             CheckpointMismatchError: `resume=True` and the checkpoint is of another export.
             CheckpointError: `resume=True` and the checkpoint or partial file is unusable.
+            UnsafeFileError: the partial file or checkpoint is a link or another user's.
+            LocalIOError: a file could not be written (`checkpoint` says if it can resume).
             InvalidParameterError: (`destination`) when the file cannot be written there.
             Whatever `fetch_page` raises; the checkpoint then allows a resume.
         """
@@ -320,6 +506,9 @@ class ExportJob(_ExportJobBase):
             while (number := run.next_page()) is not None:
                 run.accept(number, _page_result(number, self.fetch_page(number)))
             return run.finish()
+        except LocalIOError as exc:
+            run.note_checkpoint(exc)
+            raise
         finally:
             run.close()
 
@@ -332,11 +521,12 @@ class AsyncExportJob(_ExportJobBase):
         *,
         fetch_page: AsyncFetchPage,
         exporter: Exporter,
-        destination: str | os.PathLike[str],
+        destination: str | os.PathLike[str] | Destination,
         kind: str,
         query: Mapping[str, Any] | None = None,
         on_progress: ProgressCallback | None = None,
         durable: bool = True,
+        private: bool | None = None,
     ) -> None:
         super().__init__(
             exporter=exporter,
@@ -345,6 +535,7 @@ class AsyncExportJob(_ExportJobBase):
             query=query,
             on_progress=on_progress,
             durable=durable,
+            private=private,
         )
         self.fetch_page = fetch_page
 
@@ -355,5 +546,8 @@ class AsyncExportJob(_ExportJobBase):
             while (number := run.next_page()) is not None:
                 run.accept(number, _page_result(number, await self.fetch_page(number)))
             return run.finish()
+        except LocalIOError as exc:
+            run.note_checkpoint(exc)
+            raise
         finally:
             run.close()

@@ -24,7 +24,7 @@ FORMATS: dict[str, type[Exporter]] = {
 # line) may pass these to every format; any other option must belong to the format chosen.
 _DESCRIPTIVE = ("item_model", "field_names")
 _OPTIONS: dict[str, tuple[str, ...]] = {
-    "csv": ("excel", "columns", "item_model", "field_names", "sample_size"),
+    "csv": ("excel", "columns", "item_model", "field_names", "sample_size", "formula_guard"),
     "json": ("pretty",),
     "jsonl": (),
     "sqlite": ("table", "key", "item_model", "field_names"),
@@ -34,7 +34,8 @@ _OPTIONS: dict[str, tuple[str, ...]] = {
 def exporter_for(format: str, **options: Any) -> Exporter:
     """The exporter of a format — `csv`, `json`, `jsonl` or `sqlite` — set up with its options.
 
-    Options: `csv`: `excel`, `columns`, `item_model`, `field_names`, `sample_size`;
+    Options: `csv`: `excel`, `columns`, `item_model`, `field_names`, `sample_size`,
+    `formula_guard`;
     `json`: `pretty`; `sqlite`: `table`, `key`, `item_model`, `field_names`. `item_model` and
     `field_names` are accepted (and ignored) by the JSON formats, which write items whole.
 

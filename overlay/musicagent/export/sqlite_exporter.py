@@ -1,10 +1,14 @@
-"""SQLite export: one table per export kind, one row per item, upserted by the item's id.
+"""SQLite export: one table per export kind, one row per item, upserted by what identifies it.
 
 Each item becomes one row of the table given (`table="collection"`), keyed by its id — the
 `instance_id` of a collection item (one release can be in a collection twice), `id` otherwise,
-or the `key` you name. Re-running an export into the same file **updates** rows that are
-already there and adds new ones; nothing is duplicated. A row always reflects the latest run:
-columns an item no longer has are set to NULL.
+or the `key` you name: one column, or several for a composite key (`key=("type", "id",
+"role")` for an artist's releases, where one release is listed once per role). A missing part
+of a composite key is stored as the empty string, so it still tells rows apart. Re-running an
+export into the same file **updates** rows that are already there and adds new ones; nothing is
+duplicated. A row always reflects the latest run: columns an item no longer has are set to
+NULL. The result counts the distinct rows written (`ExportResult.rows`): items that share a key
+are one row.
 
 Columns: the flattened scalar columns of the CSV rule (`basic_information.title`,
 `basic_information.genres`, `notes.Media`, …, typed as integers, reals or text), plus, for every
@@ -17,6 +21,8 @@ Atomicity: the export is built in a temporary copy of the database beside the de
 existing file, if any, copied with SQLite's backup API), in one transaction, and renamed over
 the destination at the end. Readers of the old file never see partial data; a failed export
 leaves it untouched. Do not export into a database another program holds open for writing.
+The temporary copy is created `0600`; a public export gets the usual file mode (`0666` less the
+umask) just before the rename, a private one stays `0600`.
 """
 
 from __future__ import annotations
@@ -27,25 +33,51 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import BaseModel
 
-from musicagent.errors import InvalidParameterError
+from musicagent.errors import InvalidParameterError, LocalIOError
 from musicagent.export.atomic import (
-    checked_destination,
     discard,
+    io_error,
+    open_new,
     replace_into_place,
+    same_file,
+    set_mode,
     temporary_path_beside,
 )
-from musicagent.export.base import Exporter, ExportResult, Layout, RecordEncoder
+from musicagent.export.base import (
+    BeforeReplace,
+    Exporter,
+    ExportResult,
+    Layout,
+    RecordEncoder,
+    Staged,
+    refuse_if_replaced,
+)
+from musicagent.export.destination import Destination, resolve_destination
 from musicagent.export.flatten import JSON_SUFFIX, FieldNames, Flattener, Scalar, add_column
+from musicagent.export.lock import ExportLock
 from musicagent.export.records import Record, dump_json
 
-__all__ = ["DEFAULT_TABLE", "SqliteExporter", "quote_identifier", "read_rows"]
+__all__ = ["DEFAULT_TABLE", "KIND_KEYS", "SqliteExporter", "quote_identifier", "read_rows"]
 
 #: Table written when none is named.
 DEFAULT_TABLE = "items"
+#: What identifies one row of each export kind. An artist lists one release once per role
+#: (main, remix, track appearance); a search mixes releases, masters, artists and labels whose
+#: ids overlap; a label lists a release once per catalogue number; one release can be in a
+#: collection twice (two copies), so collections are keyed by the instance.
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "collection": ("instance_id",),
+    "wantlist": ("id",),
+    "inventory": ("id",),
+    "orders": ("id",),
+    "search": ("type", "id"),
+    "artist-releases": ("type", "id", "role"),
+    "label-releases": ("id", "catno"),
+}
 _INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -79,12 +111,12 @@ class _JsonLinesStaging(RecordEncoder):
         return (dump_json(record) + "\n").encode("utf-8")
 
 
-def _read_staged(path: Path) -> Iterator[Record]:
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.strip():
-                record: Record = json.loads(line)
-                yield record
+def _read_staged(handle: BinaryIO) -> Iterator[Record]:
+    handle.seek(0)
+    for line in handle:
+        if line.strip():
+            record: Record = json.loads(line)
+            yield record
 
 
 class _Table:
@@ -97,24 +129,32 @@ class _Table:
         self.columns: list[str] = []
         self.by_fold: dict[str, str] = {}
         self.column_of: dict[str, str] = {}
-        self.key: str | None = None
+        self.key: tuple[str, ...] | None = None
         self._upsert: str | None = None
+        parts: dict[int, str] = {}
         for _, column, _, _, _, pk in connection.execute(f"PRAGMA table_info({self.sql_name})"):
             self._known(column)
-            if pk == 1:
-                self.key = column
+            if pk:
+                parts[pk] = column
+        if parts:
+            self.key = tuple(parts[n] for n in sorted(parts))
 
     def _known(self, column: str) -> None:
         self.columns.append(column)
         self.by_fold[_fold(column)] = column
         self._upsert = None
 
-    def create(self, key: str) -> None:
-        self.connection.execute(
-            f"CREATE TABLE {self.sql_name} ({quote_identifier(key)} INT PRIMARY KEY NOT NULL)"
-        )
+    def create(self, key: tuple[str, ...]) -> None:
+        if len(key) == 1:
+            columns = f"{quote_identifier(key[0])} INT PRIMARY KEY NOT NULL"
+        else:
+            names = [quote_identifier(part) for part in key]
+            columns = ", ".join(f"{name} NOT NULL" for name in names)
+            columns += f", PRIMARY KEY ({', '.join(names)})"
+        self.connection.execute(f"CREATE TABLE {self.sql_name} ({columns})")
         self.key = key
-        self._known(key)
+        for part in key:
+            self._known(part)
 
     def column(self, flat_name: str) -> str:
         """The table column holding a flattened column, added to the table on first sight."""
@@ -146,12 +186,13 @@ class _Table:
             updates = ", ".join(
                 f"{quote_identifier(column)} = excluded.{quote_identifier(column)}"
                 for column in self.columns
-                if column != self.key
+                if column not in self.key
             )
             action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            conflict = ", ".join(quote_identifier(part) for part in self.key)
             self._upsert = (
                 f"INSERT INTO {self.sql_name} ({names}) VALUES ({marks}) "
-                f"ON CONFLICT({quote_identifier(self.key)}) {action}"
+                f"ON CONFLICT({conflict}) {action}"
             )
         self.connection.execute(self._upsert, [values.get(column) for column in self.columns])
 
@@ -169,12 +210,13 @@ class SqliteExporter(Exporter):
 
     format_name = "sqlite"
     file_suffix = ".sqlite"
+    streamable = False
 
     def __init__(
         self,
         *,
         table: str = DEFAULT_TABLE,
-        key: str | None = None,
+        key: str | Sequence[str] | None = None,
         item_model: type[BaseModel] | None = None,
         field_names: FieldNames | None = None,
     ) -> None:
@@ -184,10 +226,15 @@ class SqliteExporter(Exporter):
                 allowed="a non-empty table name not starting with 'sqlite_'",
                 value=table,
             )
-        if key is not None and (not isinstance(key, str) or not key):
-            raise InvalidParameterError(parameter="key", allowed="a column name", value=key)
+        parts = (key,) if isinstance(key, str) else tuple(key) if key is not None else None
+        if parts is not None and (
+            not parts or not all(isinstance(part, str) and part for part in parts)
+        ):
+            raise InvalidParameterError(
+                parameter="key", allowed="a column name, or a list of them", value=key
+            )
         self.table = table
-        self.key = key
+        self.key: tuple[str, ...] | None = tuple(dict.fromkeys(parts)) if parts else None
         self.item_model = item_model
         self.flattener = Flattener(field_names)
 
@@ -196,7 +243,7 @@ class SqliteExporter(Exporter):
         model = self.item_model
         return {
             "table": self.table,
-            "key": self.key,
+            "key": self.key[0] if self.key and len(self.key) == 1 else self.key,
             "item_model": f"{model.__module__}.{model.__qualname__}" if model else None,
             "field_names": self.flattener.field_names,
         }
@@ -216,40 +263,85 @@ class SqliteExporter(Exporter):
         return _JsonLinesStaging()
 
     def finish(
-        self, staged: Path, destination: Path, *, layout: Layout, items_written: int
+        self,
+        staged: Staged,
+        destination: Path,
+        *,
+        layout: Layout,
+        items_written: int,
+        private: bool = False,
+        before_replace: BeforeReplace | None = None,
     ) -> ExportResult:
-        """Load the staged JSON Lines into the database (atomically), then remove them."""
-        result = self.export(_read_staged(staged), destination)
-        discard(staged)
-        return result
+        """Load the staged JSON Lines, read from their open handle, into the database
+        (atomically); the staging file is left for the caller to remove."""
+        refuse_if_replaced(staged)
+        return self._build(
+            _read_staged(staged.handle), destination, private=private, before_replace=before_replace
+        )
 
-    def export(self, items: Iterable[object], destination: str | os.PathLike[str]) -> ExportResult:
+    def export(
+        self,
+        items: Iterable[object],
+        destination: str | os.PathLike[str] | Destination,
+        *,
+        private: bool = False,
+    ) -> ExportResult:
         """Upsert every item into the table in a temporary copy of `destination`, then rename
-        the copy over it.
+        the copy over it. `private=True` keeps the file `0600`.
 
         Raises:
-            InvalidParameterError: (`destination`) when it is not an SQLite database or cannot be
-                written; (`key`) when an item lacks its key or the table has another key;
-                (`items`) for an item that is neither a Pydantic model nor a dict.
+            InvalidParameterError: (`destination`) when it is not an SQLite database, cannot be
+                written or is a stream; (`key`) when an item lacks its key or the table has
+                another key; (`items`) for an item that is neither a Pydantic model nor a dict.
+            ExportLockedError: another export is writing the same destination.
+            LocalIOError: the database could not be written (disk full, …).
         """
-        path = checked_destination(destination)
+        target = resolve_destination(destination)
+        self.check_destination(target)
         records = self.validate_data(items)
+        with ExportLock(target.path):
+            return self._build(records, target.path, private=private, before_replace=None)
+
+    def _build(
+        self,
+        records: Iterator[Record],
+        path: Path,
+        *,
+        private: bool,
+        before_replace: BeforeReplace | None,
+    ) -> ExportResult:
         staged = temporary_path_beside(path)
+        handle = open_new(staged)  # 0600 from the first byte; SQLite's journal copies the mode
         try:
             with contextlib.closing(self._open_copy(path, staged)) as connection:
-                count = self._write(connection, records)
-            with staged.open("rb+") as handle:
+                count, rows = self._write(connection, records, staged)
+            try:
+                set_mode(handle, private=private)
                 os.fsync(handle.fileno())
-            replace_into_place(staged, path)
+                size = os.fstat(handle.fileno()).st_size
+            except OSError as exc:
+                raise io_error(exc, staged, "write") from exc
+            if before_replace is not None:
+                before_replace(handle, staged)
+            if not same_file(handle, staged):
+                raise io_error(FileNotFoundError(2, "removed while writing"), staged, "finish")
+            try:
+                replace_into_place(staged, path)
+            except OSError as exc:
+                raise io_error(exc, path, "rename the finished database onto") from exc
         except BaseException:
-            discard(staged)
+            if same_file(handle, staged):
+                discard(staged)
             discard(staged.with_name(staged.name + "-journal"))
             raise
+        finally:
+            handle.close()
         return ExportResult(
             destination=path,
             format=self.format_name,
             items_written=count,
-            bytes_written=path.stat().st_size,
+            bytes_written=size,
+            rows=rows,
         )
 
     def _open_copy(self, destination: Path, staged: Path) -> sqlite3.Connection:
@@ -257,6 +349,13 @@ class SqliteExporter(Exporter):
             connection = sqlite3.connect(staged, isolation_level=None)
         except sqlite3.Error as exc:
             raise _destination_error(destination, exc) from exc
+        if destination.is_symlink():
+            connection.close()
+            raise InvalidParameterError(
+                f"destination {str(destination)!r} is a symbolic link; give the target's own path",
+                parameter="destination",
+                value=str(destination),
+            )
         if destination.exists():
             try:
                 with contextlib.closing(sqlite3.connect(destination)) as source:
@@ -266,53 +365,70 @@ class SqliteExporter(Exporter):
                 raise _destination_error(destination, exc) from exc
         return connection
 
-    def _write(self, connection: sqlite3.Connection, records: Iterator[Record]) -> int:
-        connection.execute("BEGIN")
-        table = _Table(connection, self.table)
-        count = 0
-        for count, record in enumerate(records, start=1):
-            row = self.row_of(record)
-            if table.key is None and table.columns:
-                raise InvalidParameterError(
-                    f"table {self.table!r} exists without a primary key; name another table",
-                    parameter="table",
-                    value=self.table,
-                )
-            if table.key is None:
-                table.create(self._key_for(row))
-                if self.item_model is not None:
-                    for column in self.flattener.schema_columns(self.item_model):
-                        table.column(column)
-            elif self.key is not None and table.key != self.key:
-                raise InvalidParameterError(
-                    f"table {self.table!r} is keyed by {table.key!r}, not {self.key!r}; "
-                    "use that key or another table",
-                    parameter="key",
-                    allowed=[table.key],
-                    value=self.key,
-                )
-            values = self._values(table, row, count)
-            table.upsert(values)
-        connection.execute("COMMIT")
-        return count
+    def _write(
+        self, connection: sqlite3.Connection, records: Iterator[Record], path: Path
+    ) -> tuple[int, int]:
+        try:
+            connection.execute("BEGIN")
+            table = _Table(connection, self.table)
+            count, keys = 0, set[tuple[Scalar, ...]]()
+            for count, record in enumerate(records, start=1):
+                keys.add(self._write_one(table, record, count))
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            # Disk full, read-only folder, I/O error: the file, not the data, is the problem.
+            raise LocalIOError(
+                f"cannot write SQLite database {str(path)!r}: {exc}", path=path
+            ) from exc
+        return count, len(keys)
 
-    def _key_for(self, row: Mapping[str, Scalar]) -> str:
+    def _write_one(self, table: _Table, record: Record, count: int) -> tuple[Scalar, ...]:
+        row = self.row_of(record)
+        if table.key is None and table.columns:
+            raise InvalidParameterError(
+                f"table {self.table!r} exists without a primary key; name another table",
+                parameter="table",
+                value=self.table,
+            )
+        if table.key is None:
+            table.create(self._key_for(row))
+            if self.item_model is not None:
+                for column in self.flattener.schema_columns(self.item_model):
+                    table.column(column)
+        elif self.key is not None and table.key != self.key:
+            raise InvalidParameterError(
+                f"table {self.table!r} is keyed by {', '.join(table.key)}, not "
+                f"{', '.join(self.key)}; export to a new file or another table",
+                parameter="key",
+                allowed=list(table.key),
+                value=", ".join(self.key),
+            )
+        values = self._values(table, row, count)
+        table.upsert(values)
+        assert table.key is not None
+        return tuple(values[part] for part in table.key)
+
+    def _key_for(self, row: Mapping[str, Scalar]) -> tuple[str, ...]:
         if self.key is not None:
             return self.key
-        return "instance_id" if row.get("instance_id") is not None else "id"
+        return ("instance_id",) if row.get("instance_id") is not None else ("id",)
 
     def _values(self, table: _Table, row: Mapping[str, Scalar], count: int) -> dict[str, Scalar]:
         assert table.key is not None
         values = {table.column(name): _sql_value(value) for name, value in row.items()}
-        key_value = values.get(table.key)
+        first, *rest = table.key
+        key_value = values.get(first)
         if key_value is None or key_value == "":
             raise InvalidParameterError(
-                f"item {count - 1} has no {table.key!r} to use as the primary key; "
+                f"item {count - 1} has no {first!r} to use as the primary key; "
                 "pass key= naming a field every item has",
                 parameter="key",
-                value=table.key,
+                value=first,
             )
-        values[table.key] = _key_value(key_value)
+        values[first] = _key_value(key_value)
+        for part in rest:
+            value = values.get(part)
+            values[part] = "" if value is None else _key_value(value)
         return values
 
 

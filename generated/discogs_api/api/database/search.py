@@ -25,7 +25,7 @@ def _get_kwargs(
     genre: str | Unset = UNSET,
     style: str | Unset = UNSET,
     country: str | Unset = UNSET,
-    year: str | Unset = UNSET,
+    year: int | str | Unset = UNSET,
     format_: str | Unset = UNSET,
     catno: str | Unset = UNSET,
     barcode: str | Unset = UNSET,
@@ -64,7 +64,12 @@ def _get_kwargs(
 
     params["country"] = country
 
-    params["year"] = year
+    json_year: int | str | Unset
+    if isinstance(year, Unset):
+        json_year = UNSET
+    else:
+        json_year = year
+    params["year"] = json_year
 
     params["format"] = format_
 
@@ -157,7 +162,7 @@ def sync_detailed(
     genre: str | Unset = UNSET,
     style: str | Unset = UNSET,
     country: str | Unset = UNSET,
-    year: str | Unset = UNSET,
+    year: int | str | Unset = UNSET,
     format_: str | Unset = UNSET,
     catno: str | Unset = UNSET,
     barcode: str | Unset = UNSET,
@@ -186,7 +191,7 @@ def sync_detailed(
         genre (str | Unset):
         style (str | Unset):
         country (str | Unset):
-        year (str | Unset):
+        year (int | str | Unset):
         format_ (str | Unset):
         catno (str | Unset):
         barcode (str | Unset):
@@ -248,7 +253,7 @@ def sync(
     genre: str | Unset = UNSET,
     style: str | Unset = UNSET,
     country: str | Unset = UNSET,
-    year: str | Unset = UNSET,
+    year: int | str | Unset = UNSET,
     format_: str | Unset = UNSET,
     catno: str | Unset = UNSET,
     barcode: str | Unset = UNSET,
@@ -277,7 +282,7 @@ def sync(
         genre (str | Unset):
         style (str | Unset):
         country (str | Unset):
-        year (str | Unset):
+        year (int | str | Unset):
         format_ (str | Unset):
         catno (str | Unset):
         barcode (str | Unset):
@@ -334,7 +339,7 @@ async def asyncio_detailed(
     genre: str | Unset = UNSET,
     style: str | Unset = UNSET,
     country: str | Unset = UNSET,
-    year: str | Unset = UNSET,
+    year: int | str | Unset = UNSET,
     format_: str | Unset = UNSET,
     catno: str | Unset = UNSET,
     barcode: str | Unset = UNSET,
@@ -363,7 +368,7 @@ async def asyncio_detailed(
         genre (str | Unset):
         style (str | Unset):
         country (str | Unset):
-        year (str | Unset):
+        year (int | str | Unset):
         format_ (str | Unset):
         catno (str | Unset):
         barcode (str | Unset):
@@ -423,7 +428,7 @@ async def asyncio(
     genre: str | Unset = UNSET,
     style: str | Unset = UNSET,
     country: str | Unset = UNSET,
-    year: str | Unset = UNSET,
+    year: int | str | Unset = UNSET,
     format_: str | Unset = UNSET,
     catno: str | Unset = UNSET,
     barcode: str | Unset = UNSET,
@@ -452,7 +457,7 @@ async def asyncio(
         genre (str | Unset):
         style (str | Unset):
         country (str | Unset):
-        year (str | Unset):
+        year (int | str | Unset):
         format_ (str | Unset):
         catno (str | Unset):
         barcode (str | Unset):

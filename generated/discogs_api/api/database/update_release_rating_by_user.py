@@ -45,6 +45,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 201:
+        response_201 = ReleaseRatingByUser.from_dict(response.json())
+
+        return response_201
+
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
 

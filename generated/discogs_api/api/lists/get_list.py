@@ -13,7 +13,7 @@ from ...types import Response
 
 
 def _get_kwargs(
-    list_id: int,
+    list_id: int | str,
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
@@ -77,7 +77,7 @@ def _build_response(
 
 
 def sync_detailed(
-    list_id: int,
+    list_id: int | str,
     *,
     client: AuthenticatedClient,
 ) -> Response[Error | UserList]:
@@ -87,7 +87,7 @@ def sync_detailed(
     Items are not paginated. A private list is visible only to its owner. Docs L6608-6613.
 
     Args:
-        list_id (int):
+        list_id (int | str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,7 +109,7 @@ def sync_detailed(
 
 
 def sync(
-    list_id: int,
+    list_id: int | str,
     *,
     client: AuthenticatedClient,
 ) -> Error | UserList | None:
@@ -119,7 +119,7 @@ def sync(
     Items are not paginated. A private list is visible only to its owner. Docs L6608-6613.
 
     Args:
-        list_id (int):
+        list_id (int | str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,7 +136,7 @@ def sync(
 
 
 async def asyncio_detailed(
-    list_id: int,
+    list_id: int | str,
     *,
     client: AuthenticatedClient,
 ) -> Response[Error | UserList]:
@@ -146,7 +146,7 @@ async def asyncio_detailed(
     Items are not paginated. A private list is visible only to its owner. Docs L6608-6613.
 
     Args:
-        list_id (int):
+        list_id (int | str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,7 +166,7 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    list_id: int,
+    list_id: int | str,
     *,
     client: AuthenticatedClient,
 ) -> Error | UserList | None:
@@ -176,7 +176,7 @@ async def asyncio(
     Items are not paginated. A private list is visible only to its owner. Docs L6608-6613.
 
     Args:
-        list_id (int):
+        list_id (int | str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

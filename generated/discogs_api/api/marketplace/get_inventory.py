@@ -18,7 +18,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     username: str,
     *,
-    status: InventoryStatusFilter | Unset = UNSET,
+    status: InventoryStatusFilter | str | Unset = UNSET,
     sort: InventorySortKey | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     page: int | Unset = UNSET,
@@ -27,10 +27,13 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    json_status: str | Unset = UNSET
-    if not isinstance(status, Unset):
+    json_status: str | Unset
+    if isinstance(status, Unset):
+        json_status = UNSET
+    elif isinstance(status, str):
         json_status = status
-
+    else:
+        json_status = status
     params["status"] = json_status
 
     json_sort: str | Unset = UNSET
@@ -116,7 +119,7 @@ def sync_detailed(
     username: str,
     *,
     client: AuthenticatedClient,
-    status: InventoryStatusFilter | Unset = UNSET,
+    status: InventoryStatusFilter | str | Unset = UNSET,
     sort: InventorySortKey | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     page: int | Unset = UNSET,
@@ -132,8 +135,7 @@ def sync_detailed(
 
     Args:
         username (str):
-        status (InventoryStatusFilter | Unset): Listing status filter for Get inventory. Values
-            from the 422 error text (Docs L2631); non-owners only ever see `For Sale` listings.
+        status (InventoryStatusFilter | str | Unset):
         sort (InventorySortKey | Unset): Sort key for Get inventory (Docs L2382-L2400). `item` is
             the release title; `status` and `location` only when authenticated as the inventory owner.
         sort_order (SortOrder | Unset): Sort direction.
@@ -168,7 +170,7 @@ def sync(
     username: str,
     *,
     client: AuthenticatedClient,
-    status: InventoryStatusFilter | Unset = UNSET,
+    status: InventoryStatusFilter | str | Unset = UNSET,
     sort: InventorySortKey | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     page: int | Unset = UNSET,
@@ -184,8 +186,7 @@ def sync(
 
     Args:
         username (str):
-        status (InventoryStatusFilter | Unset): Listing status filter for Get inventory. Values
-            from the 422 error text (Docs L2631); non-owners only ever see `For Sale` listings.
+        status (InventoryStatusFilter | str | Unset):
         sort (InventorySortKey | Unset): Sort key for Get inventory (Docs L2382-L2400). `item` is
             the release title; `status` and `location` only when authenticated as the inventory owner.
         sort_order (SortOrder | Unset): Sort direction.
@@ -215,7 +216,7 @@ async def asyncio_detailed(
     username: str,
     *,
     client: AuthenticatedClient,
-    status: InventoryStatusFilter | Unset = UNSET,
+    status: InventoryStatusFilter | str | Unset = UNSET,
     sort: InventorySortKey | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     page: int | Unset = UNSET,
@@ -231,8 +232,7 @@ async def asyncio_detailed(
 
     Args:
         username (str):
-        status (InventoryStatusFilter | Unset): Listing status filter for Get inventory. Values
-            from the 422 error text (Docs L2631); non-owners only ever see `For Sale` listings.
+        status (InventoryStatusFilter | str | Unset):
         sort (InventorySortKey | Unset): Sort key for Get inventory (Docs L2382-L2400). `item` is
             the release title; `status` and `location` only when authenticated as the inventory owner.
         sort_order (SortOrder | Unset): Sort direction.
@@ -265,7 +265,7 @@ async def asyncio(
     username: str,
     *,
     client: AuthenticatedClient,
-    status: InventoryStatusFilter | Unset = UNSET,
+    status: InventoryStatusFilter | str | Unset = UNSET,
     sort: InventorySortKey | Unset = UNSET,
     sort_order: SortOrder | Unset = UNSET,
     page: int | Unset = UNSET,
@@ -281,8 +281,7 @@ async def asyncio(
 
     Args:
         username (str):
-        status (InventoryStatusFilter | Unset): Listing status filter for Get inventory. Values
-            from the 422 error text (Docs L2631); non-owners only ever see `For Sale` listings.
+        status (InventoryStatusFilter | str | Unset):
         sort (InventorySortKey | Unset): Sort key for Get inventory (Docs L2382-L2400). `item` is
             the release title; `status` and `location` only when authenticated as the inventory owner.
         sort_order (SortOrder | Unset): Sort direction.
