@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 PLAIN = (
     "import sys, httpx\n"

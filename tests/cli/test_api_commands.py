@@ -14,9 +14,9 @@ import pytest
 from discogs_cli import COMMANDS
 from typer.testing import CliRunner
 
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 from musicagent.cli import app
 from musicagent.ratelimit import RateLimiter
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import anyio
 import pytest
 from discogs_cli import COMMANDS
 
-from musicagent.testing import SANDBOX_TOKEN, Sandbox
+from discogs_sandbox import SANDBOX_TOKEN, Sandbox
 
 pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters
