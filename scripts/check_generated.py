@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import ROOT, generate
 
-PACKAGES = ("discogs_api", "discogs_models", "discogs_spec")
+PACKAGES = ("discogs_api", "discogs_models", "discogs_spec", "discogs_cli")
 
 
 def _files(base: Path) -> dict[str, Path]:

@@ -393,7 +393,7 @@ def test_a_full_disk_is_a_local_error_naming_the_path(httpx_mock: HTTPXMock) -> 
         app, ["export", "wantlist", "rodney", "-f", "jsonl", "-o", "/dev/full", "--token", TOKEN]
     )
 
-    assert result.exit_code == 6
+    assert result.exit_code == 6, result.output
     assert "'/dev/full'" in result.output and "No space left on device" in result.output
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # written through, never replaced
 
