@@ -26,7 +26,7 @@ ME = "sandbox"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(rate_limit=10_000, collection_size=60) as server:
+    with Sandbox(rate_limit=10_000, collection_size=60, export_delay=0) as server:
         yield server
 
 
