@@ -60,6 +60,26 @@ if not any(isinstance(handler, logging.NullHandler) for handler in _logger.handl
     _logger.addHandler(logging.NullHandler())
 _http_logger = logging.getLogger(HTTP_LOGGER_NAME)
 
+THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+"""Loggers of the HTTP libraries below musicagent that can print URLs and headers."""
+
+# A filter on a logger runs for the records created on that very logger, before any handler
+# (the application's own included) sees them, so a plain `logging.basicConfig(level=DEBUG)`
+# never prints `?token=…` or an echoed secret in clear. Child loggers need their own.
+_third_party_masking = SecretMaskingFilter()
+for _name in THIRD_PARTY_LOGGERS:
+    _library_logger = logging.getLogger(_name)
+    if not any(isinstance(f, SecretMaskingFilter) for f in _library_logger.filters):
+        _library_logger.addFilter(_third_party_masking)
+
 _installed_lock = threading.Lock()
 _installed_handlers: list[logging.Handler] = []
 

@@ -7,6 +7,7 @@ OAuth signature is never written anywhere in clear text.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -160,6 +161,9 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
         encoded = quote(secret, safe="")
         if encoded != secret:
             text = text.replace(encoded, MASK)
+        if len(secret) >= _ECHO_MIN_SECRET and secret[:_ECHO_PREFIX].lower() in text.lower():
+            # A server may echo a secret lowercased, uppercased or cut short.
+            text = _echo_pattern(secret).sub(MASK, text)
     text = _URL_USERINFO.sub(_mask_userinfo, text)
     text = _ASSIGNMENT.sub(_mask_assignment, text)
     text = _MAPPING_ENTRY.sub(_mask_mapping_entry, text)
@@ -210,6 +214,21 @@ class SecretMaskingFilter(logging.Filter):
             if attribute not in _STANDARD_RECORD_ATTRIBUTES and isinstance(value, str):
                 setattr(record, attribute, mask_text(value, secrets))
         return True
+
+
+_ECHO_MIN_SECRET = 12
+"""Secrets at least this long are also masked when echoed in another case or cut short."""
+_ECHO_PREFIX = 8
+"""The shortest start of such a secret that is masked on its own."""
+
+
+@functools.lru_cache(maxsize=512)
+def _echo_pattern(secret: str) -> re.Pattern[str]:
+    # The first characters, then as many of the following ones as are there, in any case:
+    # nested optional groups match the longest start of the secret present.
+    head = re.escape(secret[:_ECHO_PREFIX])
+    tail = "".join(f"(?:{re.escape(character)}" for character in secret[_ECHO_PREFIX:])
+    return re.compile(head + tail + ")?" * (len(secret) - _ECHO_PREFIX), re.IGNORECASE)
 
 
 def _longest_first(secrets: Iterable[str]) -> list[str]:
