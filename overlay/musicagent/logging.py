@@ -6,8 +6,8 @@ application's logging configuration decides where records go. Applications (and 
 
     configure_logging(LoggerConfig(level="INFO", dir="logs", format="json"))
 
-Every HTTP attempt, retries included, is logged once on ``musicagent.http`` by
-:class:`LoggingTransport` with its correlation id, attempt number, method, masked URL, status,
+Every HTTP attempt, retries included, is logged once on ``musicagent.http`` by the wire
+transport (:func:`log_attempt`) with its correlation id, attempt number, method, masked URL, status,
 duration and the remaining rate budget.
 """
 
@@ -17,8 +17,7 @@ import logging
 import logging.handlers
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,9 +34,7 @@ __all__ = [
     "CORRELATION_ID_EXTENSION",
     "HTTP_LOGGER_NAME",
     "LOGGER_NAME",
-    "AsyncLoggingTransport",
     "LoggerConfig",
-    "LoggingTransport",
     "configure_logging",
     "describe_attempt",
     "log_attempt",
@@ -232,57 +229,3 @@ def log_attempt(
         request, duration=duration, response=response, error=error
     )
     _http_logger.log(level, message, extra=extra)
-
-
-class LoggingTransport(httpx.BaseTransport):
-    """Log every HTTP attempt passing through on ``musicagent.http``, then hand it on.
-
-    The duration runs until the response headers arrive. Network errors are logged at
-    WARNING and re-raised unchanged. ``clock`` is injectable for tests.
-    """
-
-    def __init__(
-        self, inner: httpx.BaseTransport, *, clock: Callable[[], float] = time.perf_counter
-    ) -> None:
-        self.inner = inner
-        self._clock = clock
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request through the inner transport and log the outcome."""
-        started = self._clock()
-        try:
-            response = self.inner.handle_request(request)
-        except httpx.TransportError as exc:
-            log_attempt(request, self._clock() - started, error=exc)
-            raise
-        log_attempt(request, self._clock() - started, response=response)
-        return response
-
-    def close(self) -> None:
-        """Close the inner transport."""
-        self.inner.close()
-
-
-class AsyncLoggingTransport(httpx.AsyncBaseTransport):
-    """Async twin of :class:`LoggingTransport`."""
-
-    def __init__(
-        self, inner: httpx.AsyncBaseTransport, *, clock: Callable[[], float] = time.perf_counter
-    ) -> None:
-        self.inner = inner
-        self._clock = clock
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request through the inner transport and log the outcome."""
-        started = self._clock()
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.TransportError as exc:
-            log_attempt(request, self._clock() - started, error=exc)
-            raise
-        log_attempt(request, self._clock() - started, response=response)
-        return response
-
-    async def aclose(self) -> None:
-        """Close the inner transport."""
-        await self.inner.aclose()

@@ -1,8 +1,8 @@
 """Counters of what a client really sent: requests on the wire, statuses, 429s, cache hits.
 
 Exports print them in their summary line, benchmarks compare them across clients. The wire
-counters come from `StatsTransport`, the innermost transport, so every attempt (retries
-included) is counted once and a cache hit, answered above it, is not counted as a request.
+counters come from the wire transport (`musicagent.wire`), so every attempt (retries included)
+is counted once, and a cache hit, answered by the request loop before any attempt, is not.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-
-import httpx
 
 
 @dataclass
@@ -60,47 +58,3 @@ class ClientStats:
                 "throttled": self.statuses[429],
                 "statuses": dict(self.statuses),
             }
-
-
-class StatsTransport(httpx.BaseTransport):
-    """Count every request that goes on the wire, then hand it on."""
-
-    def __init__(self, inner: httpx.BaseTransport, stats: ClientStats) -> None:
-        self.inner = inner
-        self.stats = stats
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the inner transport, counting the outcome."""
-        try:
-            response = self.inner.handle_request(request)
-        except httpx.TransportError:
-            self.stats.record_network_error()
-            raise
-        self.stats.record_response(response.status_code)
-        return response
-
-    def close(self) -> None:
-        """Close the inner transport."""
-        self.inner.close()
-
-
-class AsyncStatsTransport(httpx.AsyncBaseTransport):
-    """Async twin of `StatsTransport`."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, stats: ClientStats) -> None:
-        self.inner = inner
-        self.stats = stats
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the inner transport, counting the outcome."""
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.TransportError:
-            self.stats.record_network_error()
-            raise
-        self.stats.record_response(response.status_code)
-        return response
-
-    async def aclose(self) -> None:
-        """Close the inner transport."""
-        await self.inner.aclose()
