@@ -163,7 +163,10 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(encoded, MASK)
         if len(secret) >= _ECHO_MIN_SECRET and secret[:_ECHO_PREFIX].lower() in text.lower():
             # A server may echo a secret lowercased, uppercased or cut short.
-            text = _echo_pattern(secret).sub(MASK, text)
+            shortest = max(_ECHO_PREFIX, -(-2 * len(secret) // 3))
+            text = _echo_pattern(secret).sub(
+                lambda match: MASK if len(match[0]) >= shortest else match[0], text
+            )
     text = _URL_USERINFO.sub(_mask_userinfo, text)
     text = _ASSIGNMENT.sub(_mask_assignment, text)
     text = _MAPPING_ENTRY.sub(_mask_mapping_entry, text)
@@ -219,7 +222,8 @@ class SecretMaskingFilter(logging.Filter):
 _ECHO_MIN_SECRET = 12
 """Secrets at least this long are also masked when echoed in another case or cut short."""
 _ECHO_PREFIX = 8
-"""The shortest start of such a secret that is masked on its own."""
+"""The shortest start of such a secret that is looked for; an echo cut short is masked when it
+keeps at least two thirds of the secret (a shorter start could be an ordinary word)."""
 
 
 @functools.lru_cache(maxsize=512)
