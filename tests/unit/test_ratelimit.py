@@ -71,6 +71,10 @@ def discogs_headers(limit: int, used: int, remaining: int) -> dict[str, str]:
     }
 
 
+def entries(*times: float) -> list[tuple[float, int]]:
+    return [(time, 1) for time in times]
+
+
 def max_in_any_window(send_times: list[float], window: float) -> int:
     times = sorted(send_times)
     # The busiest window starts at some send time; count what falls in [t, t + window).
@@ -81,16 +85,16 @@ def max_in_any_window(send_times: list[float], window: float) -> int:
 
 
 def test_earliest_send_time_is_now_while_budget_remains() -> None:
-    assert earliest_send_time([1.0, 2.0], now=5.0, limit=3, window=10.0) == 5.0
+    assert earliest_send_time(entries(1.0, 2.0), now=5.0, limit=3, span=10.0) == 5.0
 
 
 def test_earliest_send_time_waits_for_the_oldest_of_a_full_window() -> None:
-    assert earliest_send_time([1.0, 2.0, 3.0], now=5.0, limit=3, window=10.0) == 11.0
+    assert earliest_send_time(entries(1.0, 2.0, 3.0), now=5.0, limit=3, span=10.0) == 11.0
 
 
 def test_earliest_send_time_queues_behind_a_reservation() -> None:
     # Four slots for a limit of three: the fourth is reserved at 11, the next waits for slot 2.
-    assert earliest_send_time([1.0, 2.0, 3.0, 11.0], now=5.0, limit=3, window=10.0) == 12.0
+    assert earliest_send_time(entries(1.0, 2.0, 3.0, 11.0), now=5.0, limit=3, span=10.0) == 12.0
 
 
 def test_parse_headers_reads_values_case_insensitively() -> None:
@@ -417,9 +421,9 @@ def test_sqlite_limiter_defaults_to_wall_clock_time(sqlite_path: Path) -> None:
 
     limiter.reserve()
 
-    with store.transaction() as slots:
+    with store.transaction() as window:
         # A Unix timestamp, not a monotonic reading another process could not compare.
-        assert slots[0] > 1_600_000_000
+        assert window[0][0] > 1_600_000_000
     store.close()
 
 
@@ -437,7 +441,7 @@ _CHILD = textwrap.dedent(
 
 
 def test_two_processes_on_one_sqlite_file_stay_within_the_limit(sqlite_path: Path) -> None:
-    overlay = Path(musicagent.ratelimit.__file__).resolve().parents[1]
+    overlay = Path(musicagent.ratelimit.__file__).resolve().parents[2]
     python_path = os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": python_path}
     children = [
