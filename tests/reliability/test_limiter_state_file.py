@@ -57,7 +57,9 @@ def test_clients_with_different_tokens_share_nothing_but_the_file(
 ) -> None:
     monkeypatch.setenv("DISCOGS_RATE_LIMIT_STATE_FILE", str(state_file))
     monkeypatch.setenv("DISCOGS_RATE_LIMIT_REQUESTS", "2")
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"id": 1, "title": "x"}))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"id": 1, "title": "x"})
+    )
     with (
         Discogs(token=ALICE, transport=transport, cache=False) as alice,
         Discogs(token=BOB, transport=transport, cache=False) as bob,
