@@ -38,7 +38,13 @@ from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore, LoopCache
 from musicagent.deadline import with_async_deadlines, with_deadlines
 from musicagent.errors import InvalidParameterError
 from musicagent.pagination import MAX_PAGES
-from musicagent.ratelimit import RateLimiter, RateLimitStatus, SqliteRateLimitStore
+from musicagent.ratelimit import (
+    RateLimiter,
+    RateLimitStatus,
+    RateLimitStore,
+    RedisRateLimitStore,
+    SqliteRateLimitStore,
+)
 from musicagent.request_loop import AsyncIO, CacheHooks, LoopSettings, SyncIO
 from musicagent.retry import CircuitBreaker, RetryPolicy
 from musicagent.settings import DiscogsSettings
@@ -280,11 +286,22 @@ def _limiter(
     if choice is not None:
         return choice
     limit = s.rate_limit_requests if auth is not None else s.rate_limit_requests_anonymous
-    store = SqliteRateLimitStore(s.rate_limit_state_file) if s.rate_limit_state_file else None
-    # Discogs counts per credential and source; one budget per credential and server.
-    identity = f"{credential_identity(auth)}@{httpx.URL(base_url).host}"
+    # Discogs counts per credential and source; one budget per credential and server, unless
+    # a budget name is shared on purpose (several credentials behind one address).
+    host = httpx.URL(base_url).host
+    if s.rate_limit_budget:
+        budget = f"budget:{s.rate_limit_budget}@{host}"
+    else:
+        budget = f"{credential_identity(auth)}@{host}"
+    store: RateLimitStore | None = None
+    redis_url = s.redis_url_value()
+    if s.rate_limit_backend == "redis" and redis_url:
+        store = RedisRateLimitStore(redis_url, budget=budget)
+    elif s.rate_limit_state_file:
+        store = SqliteRateLimitStore(s.rate_limit_state_file, budget=budget)
+    # Stores connect on first use, so one made here for an existing shared limiter costs nothing.
     return RateLimiter.shared(
-        identity, limit, s.rate_limit_window, store=store, margin=s.rate_limit_margin
+        budget, limit, s.rate_limit_window, store=store, margin=s.rate_limit_margin
     )
 
 

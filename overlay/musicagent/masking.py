@@ -11,7 +11,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, unquote_plus
 
 import httpx
@@ -163,10 +163,7 @@ def mask_text(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(encoded, MASK)
         if len(secret) >= _ECHO_MIN_SECRET and secret[:_ECHO_PREFIX].lower() in text.lower():
             # A server may echo a secret lowercased, uppercased or cut short.
-            shortest = max(_ECHO_PREFIX, -(-2 * len(secret) // 3))
-            text = _echo_pattern(secret).sub(
-                lambda match: MASK if len(match[0]) >= shortest else match[0], text
-            )
+            text = _echo_pattern(secret).sub(_echo_masker(secret), text)
     text = _URL_USERINFO.sub(_mask_userinfo, text)
     text = _ASSIGNMENT.sub(_mask_assignment, text)
     text = _MAPPING_ENTRY.sub(_mask_mapping_entry, text)
@@ -233,6 +230,11 @@ def _echo_pattern(secret: str) -> re.Pattern[str]:
     head = re.escape(secret[:_ECHO_PREFIX])
     tail = "".join(f"(?:{re.escape(character)}" for character in secret[_ECHO_PREFIX:])
     return re.compile(head + tail + ")?" * (len(secret) - _ECHO_PREFIX), re.IGNORECASE)
+
+
+def _echo_masker(secret: str) -> Callable[[re.Match[str]], str]:
+    shortest = max(_ECHO_PREFIX, -(-2 * len(secret) // 3))
+    return lambda match: MASK if len(match[0]) >= shortest else match[0]
 
 
 def _longest_first(secrets: Iterable[str]) -> list[str]:

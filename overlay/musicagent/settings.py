@@ -130,6 +130,12 @@ class DiscogsSettings(BaseSettings):
     rate_limit_window: float = Field(default=60.0, gt=0)
     rate_limit_state_file: Path | None = None
     rate_limit_margin: float = Field(default=0.25, ge=0)
+    # Where the rate window lives: this process (or DISCOGS_RATE_LIMIT_STATE_FILE), or Redis
+    # (DISCOGS_REDIS_URL) for workers on several machines.
+    rate_limit_backend: Literal["local", "redis"] = "local"
+    # A budget name shared on purpose (workers with different tokens behind one address);
+    # unset, each credential has its own budget.
+    rate_limit_budget: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
 
     max_retries: int = Field(default=5, ge=0)
     retry_backoff_factor: float = Field(default=1.0, ge=0)
@@ -268,7 +274,12 @@ class DiscogsSettings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
-        "log_rotation", "log_format", "default_export_format", "cache_backend", mode="before"
+        "log_rotation",
+        "log_format",
+        "default_export_format",
+        "cache_backend",
+        "rate_limit_backend",
+        mode="before",
     )
     @classmethod
     def _choice_in_any_case(cls, value: object) -> object:
@@ -292,6 +303,10 @@ class DiscogsSettings(BaseSettings):
         if self.cache_backend == "redis" and not self.redis_url:
             raise ValueError(
                 "redis_url (DISCOGS_REDIS_URL) is required when cache_backend is 'redis'"
+            )
+        if self.rate_limit_backend == "redis" and not self.redis_url:
+            raise ValueError(
+                "redis_url (DISCOGS_REDIS_URL) is required when rate_limit_backend is 'redis'"
             )
         return self
 

@@ -22,16 +22,16 @@ from pytest_httpx import HTTPXMock
 
 import musicagent.ratelimit
 from musicagent.ratelimit import (
-    AsyncRateLimitTransport,
     RateLimiter,
     RateLimitHeaders,
     RateLimitStatus,
-    RateLimitTransport,
     SqliteRateLimitStore,
     credential_fingerprint,
     earliest_send_time,
     parse_rate_limit_headers,
 )
+from musicagent.stats import ClientStats
+from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
 
 @pytest.fixture
@@ -71,6 +71,10 @@ def discogs_headers(limit: int, used: int, remaining: int) -> dict[str, str]:
     }
 
 
+def entries(*times: float) -> list[tuple[float, int]]:
+    return [(time, 1) for time in times]
+
+
 def max_in_any_window(send_times: list[float], window: float) -> int:
     times = sorted(send_times)
     # The busiest window starts at some send time; count what falls in [t, t + window).
@@ -81,16 +85,16 @@ def max_in_any_window(send_times: list[float], window: float) -> int:
 
 
 def test_earliest_send_time_is_now_while_budget_remains() -> None:
-    assert earliest_send_time([1.0, 2.0], now=5.0, limit=3, window=10.0) == 5.0
+    assert earliest_send_time(entries(1.0, 2.0), now=5.0, limit=3, span=10.0) == 5.0
 
 
 def test_earliest_send_time_waits_for_the_oldest_of_a_full_window() -> None:
-    assert earliest_send_time([1.0, 2.0, 3.0], now=5.0, limit=3, window=10.0) == 11.0
+    assert earliest_send_time(entries(1.0, 2.0, 3.0), now=5.0, limit=3, span=10.0) == 11.0
 
 
 def test_earliest_send_time_queues_behind_a_reservation() -> None:
     # Four slots for a limit of three: the fourth is reserved at 11, the next waits for slot 2.
-    assert earliest_send_time([1.0, 2.0, 3.0, 11.0], now=5.0, limit=3, window=10.0) == 12.0
+    assert earliest_send_time(entries(1.0, 2.0, 3.0, 11.0), now=5.0, limit=3, span=10.0) == 12.0
 
 
 def test_parse_headers_reads_values_case_insensitively() -> None:
@@ -417,9 +421,9 @@ def test_sqlite_limiter_defaults_to_wall_clock_time(sqlite_path: Path) -> None:
 
     limiter.reserve()
 
-    with store.transaction() as slots:
+    with store.transaction() as window:
         # A Unix timestamp, not a monotonic reading another process could not compare.
-        assert slots[0] > 1_600_000_000
+        assert window[0][0] > 1_600_000_000
     store.close()
 
 
@@ -437,7 +441,7 @@ _CHILD = textwrap.dedent(
 
 
 def test_two_processes_on_one_sqlite_file_stay_within_the_limit(sqlite_path: Path) -> None:
-    overlay = Path(musicagent.ratelimit.__file__).resolve().parents[1]
+    overlay = Path(musicagent.ratelimit.__file__).resolve().parents[2]
     python_path = os.pathsep.join([str(overlay), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": python_path}
     children = [
@@ -476,18 +480,23 @@ def counting_handler(
     return seen, httpx.MockTransport(handle)
 
 
+def rules(limiter: RateLimiter) -> WireRules:
+    return WireRules(
+        limiter=limiter, stats=ClientStats(), total_timeout=None, max_response_bytes=1 << 20
+    )
+
+
 def test_transport_waits_for_the_limiter_before_sending() -> None:
     clock = FakeClock(now=0.0)
     limiter = limiter_on(clock, max_requests=2, window=10.0)
     seen, inner = counting_handler([200, 200, 200])
 
-    with httpx.Client(transport=RateLimitTransport(inner, limiter)) as client:
+    with httpx.Client(transport=WireTransport(inner, rules(limiter))) as client:
         for _ in range(3):
             client.get("https://api.discogs.com/releases/1")
 
     assert len(seen) == 3
     assert clock.sleeps == [10.0]
-    assert [r.extensions["musicagent.rate_limit_wait"] for r in seen] == [0.0, 0.0, 10.0]
 
 
 @pytest.mark.anyio
@@ -496,7 +505,7 @@ async def test_async_transport_waits_for_the_limiter_before_sending() -> None:
     limiter = limiter_on(clock, max_requests=2, window=10.0)
     seen, inner = counting_handler([200, 200, 200])
 
-    async with httpx.AsyncClient(transport=AsyncRateLimitTransport(inner, limiter)) as client:
+    async with httpx.AsyncClient(transport=AsyncWireTransport(inner, rules(limiter))) as client:
         for _ in range(3):
             await client.get("https://api.discogs.com/releases/1")
 
@@ -509,7 +518,7 @@ def test_transport_learns_from_response_headers(httpx_mock: HTTPXMock) -> None:
     clock = FakeClock(now=0.0)
     limiter = limiter_on(clock, max_requests=60, window=60.0)
 
-    with httpx.Client(transport=RateLimitTransport(httpx.HTTPTransport(), limiter)) as client:
+    with httpx.Client(transport=WireTransport(httpx.HTTPTransport(), rules(limiter))) as client:
         client.get("https://api.discogs.com/releases/1")
 
     assert limiter.status().remaining == 1
@@ -521,7 +530,7 @@ async def test_async_transport_learns_from_response_headers(httpx_mock: HTTPXMoc
     clock = FakeClock(now=0.0)
     limiter = limiter_on(clock, max_requests=60, window=60.0)
 
-    transport = AsyncRateLimitTransport(httpx.AsyncHTTPTransport(), limiter)
+    transport = AsyncWireTransport(httpx.AsyncHTTPTransport(), rules(limiter))
     async with httpx.AsyncClient(transport=transport) as client:
         await client.get("https://api.discogs.com/releases/1")
 
@@ -533,7 +542,7 @@ def test_transport_marks_the_window_full_on_429() -> None:
     limiter = limiter_on(clock, max_requests=5, window=10.0)
     seen, inner = counting_handler([429, 200])
 
-    with httpx.Client(transport=RateLimitTransport(inner, limiter)) as client:
+    with httpx.Client(transport=WireTransport(inner, rules(limiter))) as client:
         client.get("https://api.discogs.com/releases/1")
         client.get("https://api.discogs.com/releases/1")
 
@@ -547,7 +556,7 @@ async def test_async_transport_marks_the_window_full_on_429() -> None:
     limiter = limiter_on(clock, max_requests=5, window=10.0)
     seen, inner = counting_handler([429, 200])
 
-    async with httpx.AsyncClient(transport=AsyncRateLimitTransport(inner, limiter)) as client:
+    async with httpx.AsyncClient(transport=AsyncWireTransport(inner, rules(limiter))) as client:
         await client.get("https://api.discogs.com/releases/1")
         await client.get("https://api.discogs.com/releases/1")
 

@@ -1,0 +1,88 @@
+"""The `X-Discogs-Ratelimit*` response headers, read defensively.
+
+Discogs reports its budget on every response: `X-Discogs-Ratelimit` (requests allowed per
+window), `-Used` and `-Remaining`. A server (or anything in between) may send any text there,
+so every value is clamped before the limiter acts on it: the limit to `[1, ceiling]`, the
+requests counted to `[0, limit]`. A claim of three hundred million requests used therefore
+means "the window is full", not three hundred million units of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "LIMIT_HEADER",
+    "REMAINING_HEADER",
+    "USED_HEADER",
+    "RateLimitHeaders",
+    "parse_rate_limit_headers",
+]
+
+LIMIT_HEADER = "x-discogs-ratelimit"
+USED_HEADER = "x-discogs-ratelimit-used"
+REMAINING_HEADER = "x-discogs-ratelimit-remaining"
+_HEADER_NAMES = (LIMIT_HEADER, USED_HEADER, REMAINING_HEADER)
+# Longer digit strings are not a count of requests; refusing them early also keeps int()
+# from spending time on a megabyte of digits.
+_MAX_DIGITS = 12
+_HUGE: int = int("1" + "0" * _MAX_DIGITS)
+
+
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """The `X-Discogs-Ratelimit*` values of one response as sent; a missing header is None."""
+
+    limit: int | None
+    used: int | None
+    remaining: int | None
+
+    def limit_within(self, ceiling: int) -> int | None:
+        """The server's limit clamped to `[1, ceiling]`; None when it sent none (or not > 0).
+
+        The configured limit is the ceiling: a server may lower the budget, never raise it.
+        """
+        if self.limit is None or self.limit < 1:
+            return None
+        return min(self.limit, ceiling)
+
+    def server_used(self, limit: int) -> int | None:
+        """Requests the server counts in its window, from -Used or -Remaining, within `[0, limit]`.
+
+        When both are sent the larger count wins (the safe side).
+        """
+        candidates = []
+        if self.used is not None:
+            candidates.append(self.used)
+        if self.remaining is not None:
+            candidates.append(limit - min(max(self.remaining, 0), limit))
+        if not candidates:
+            return None
+        return min(max(max(candidates), 0), limit)
+
+
+def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
+    """Read `X-Discogs-Ratelimit`, `-Used` and `-Remaining`; None when none of them is present."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    values = tuple(_int_or_none(lowered.get(name)) for name in _HEADER_NAMES)
+    if all(value is None for value in values):
+        return None
+    limit, used, remaining = values
+    return RateLimitHeaders(limit=limit, used=used, remaining=remaining)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text.lstrip("+-")) > _MAX_DIGITS:
+        # Out of any sensible range; clamping treats it as "as large as it gets".
+        digits = text.lstrip("+-")
+        if not digits.isdigit():
+            return None
+        return -_HUGE if text.startswith("-") else _HUGE
+    try:
+        return int(text)
+    except ValueError:
+        return None

@@ -1,0 +1,286 @@
+"""A rate-limit window kept in Redis, so workers on several machines share one budget.
+
+Discogs counts requests per source address (and credential); workers behind one address share
+one budget. Each operation is one Lua script run by Redis, so it is atomic across every worker,
+and it reads the time with Redis' own `TIME`: the workers' clocks never meet, so clock
+differences between machines cannot break the window. The script applies the rules of
+`musicagent.ratelimit.window` (expire, discard entries dated beyond the window's end, reserve,
+give back the latest, record what the server counts, report).
+
+Layout: one sorted set per budget, `musicagent:ratelimit:<keyed fingerprint>`, scored by send
+time, with members `<sequence>:<units>`; the budget (a credential fingerprint or a name shared
+on purpose) is filed under an HMAC keyed with a random salt kept in Redis, never in clear. Keys
+expire once their window is empty.
+
+When Redis cannot be reached, the store warns once and keeps pacing with a window in this
+process (still corrected from the server's headers); it tries Redis again every
+`retry_interval` seconds and rejoins the shared window as soon as Redis answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from typing import Any
+
+from musicagent.errors import InvalidParameterError
+from musicagent.masking import mask_url
+from musicagent.ratelimit.stores import (
+    Clock,
+    MemoryRateLimitStore,
+    Reservation,
+    budget_key,
+)
+from musicagent.ratelimit.window import CLOCK_TOLERANCE, WindowSnapshot
+
+__all__ = ["KEY_PREFIX", "RedisRateLimitStore"]
+
+KEY_PREFIX = "musicagent:ratelimit:"
+_SALT_KEY = KEY_PREFIX + "salt"
+
+_logger = logging.getLogger("musicagent.ratelimit")
+
+# KEYS[1]: the window (sorted set), KEYS[2]: its member sequence.
+# ARGV: operation, limit, span, clock tolerance, operand (server count or member to release).
+# Every number goes back as a string: Redis would truncate a Lua number to an integer.
+_SCRIPT = """
+local key, sequence = KEYS[1], KEYS[2]
+local op = ARGV[1]
+local limit, span, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local function fmt(value) return string.format('%.6f', value) end
+
+local function keep_alive()
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if last[2] then
+    local ttl = math.ceil((tonumber(last[2]) - now + span) * 1000) + 1000
+    if ttl < 1000 then ttl = 1000 end
+    redis.call('PEXPIRE', key, ttl)
+    redis.call('PEXPIRE', sequence, ttl + math.ceil(span * 1000))
+  end
+end
+
+if op == 'release' then
+  local mine = redis.call('ZSCORE', key, ARGV[5])
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  -- Only the latest reservation goes back: others were scheduled counting it.
+  if mine and last[2] and tonumber(mine) == tonumber(last[2]) then
+    redis.call('ZREM', key, ARGV[5])
+  end
+  return {'0', '0', '0'}
+end
+
+-- Forget what left the window, then what is dated beyond its end.
+redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - span))
+local raw = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+local times, units = {}, {}
+local count, before = 0, 0
+for i = 1, #raw, 2 do
+  local at = tonumber(raw[i + 1])
+  if at > now + span * math.floor(before / limit) + tolerance then
+    redis.call('ZREMRANGEBYRANK', key, (i - 1) / 2, -1)
+    break
+  end
+  local weight = tonumber(string.match(raw[i], ':(%d+)$'))
+  count = count + 1
+  times[count], units[count] = at, weight
+  before = before + weight
+end
+
+local function total(until_time)
+  local sum = 0
+  for i = 1, count do
+    if until_time == nil or times[i] <= until_time then sum = sum + units[i] end
+  end
+  return sum
+end
+local function earliest()
+  local start = now
+  if count > 0 and times[count] > start then start = times[count] end
+  local counted = 0
+  for i = count, 1, -1 do
+    counted = counted + units[i]
+    if counted >= limit then
+      if times[i] + span > start then start = times[i] + span end
+      break
+    end
+  end
+  return start
+end
+local function add(at, weight)
+  local member = redis.call('INCR', sequence) .. ':' .. weight
+  redis.call('ZADD', key, fmt(at), member)
+  return member
+end
+
+if op == 'reserve' then
+  local slot = earliest()
+  local member = add(slot, 1)
+  keep_alive()
+  return {fmt(slot), fmt(slot - now), member}
+elseif op == 'correct' then
+  local server_used = tonumber(ARGV[5])
+  local sent = total(now)
+  if server_used > sent then add(now, server_used - sent) end
+  keep_alive()
+  return {'0', '0', '0'}
+elseif op == 'fill' then
+  local all = total(nil)
+  if limit > all then add(now, limit - all) end
+  keep_alive()
+  return {'0', '0', '0'}
+end
+return {tostring(total(now)), tostring(total(nil)), fmt(earliest() - now)}
+"""
+
+
+class RedisRateLimitStore:
+    """The window of one budget kept in Redis and shared by every worker that uses the same budget.
+
+    Args:
+        url: the Redis URL (`redis://[:password@]host:port/db`); it may hold a password, so it
+            is never shown (`repr` masks it).
+        budget: whose window this is: a credential fingerprint (one budget per credential), or
+            a name chosen on purpose so that workers with different credentials behind one
+            address share one budget. Redis only sees a keyed hash of it.
+        retry_interval: seconds between attempts to reach Redis again after it failed.
+        socket_timeout: seconds to wait for Redis before falling back to the local window.
+        client: an already made `redis.Redis` client (then `url` is only used in messages).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        budget: str = "default",
+        retry_interval: float = 5.0,
+        socket_timeout: float = 2.0,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            redis = _import_redis()
+            client = redis.Redis.from_url(
+                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
+            )
+        self._client = client
+        self._script = client.register_script(_SCRIPT)
+        self._errors: tuple[type[BaseException], ...] = (_redis_error(), OSError)
+        self._location = mask_url(url)
+        self._budget = budget
+        self._keys: list[str] | None = None
+        self._retry_interval = retry_interval
+        self._lock = threading.Lock()
+        self._local = MemoryRateLimitStore()
+        self._down_until: float | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Whether the last operation reached Redis (False while pacing locally)."""
+        return self._down_until is None
+
+    def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
+        """Take the next free slot for one request, on Redis' clock."""
+        answer = self._run("reserve", limit, span)
+        if answer is None:
+            return self._local.reserve(clock, limit, span)
+        slot, wait, member = answer
+        return Reservation(slot=float(slot), wait=max(0.0, float(wait)), token=member)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a slot whose request was never sent (when nothing queued behind it)."""
+        if not reservation.token:
+            self._local.release(reservation)
+            return
+        self._run("release", 1, 1.0, reservation.token)
+
+    def correct(self, clock: Clock, limit: int, span: float, server_used: int) -> None:
+        """Record that the server counts `server_used` requests in its window."""
+        if self._run("correct", limit, span, str(server_used)) is None:
+            self._local.correct(clock, limit, span, server_used)
+
+    def fill(self, clock: Clock, limit: int, span: float) -> None:
+        """Record a full window (a 429)."""
+        if self._run("fill", limit, span) is None:
+            self._local.fill(clock, limit, span)
+
+    def snapshot(self, clock: Clock, limit: int, span: float) -> WindowSnapshot:
+        """Units used, all units and seconds until the next free slot."""
+        answer = self._run("status", limit, span)
+        if answer is None:
+            return self._local.snapshot(clock, limit, span)
+        used, units, next_free_in = answer
+        return WindowSnapshot(
+            used=int(used), units=int(units), next_free_in=max(0.0, float(next_free_in))
+        )
+
+    def close(self) -> None:
+        """Close the connections to Redis."""
+        self._client.close()
+
+    def __repr__(self) -> str:
+        return f"RedisRateLimitStore({self._location!r})"
+
+    def _run(self, op: str, limit: int, span: float, operand: str = "") -> list[str] | None:
+        """Run the script; None when Redis is (still) unreachable and the local window serves."""
+        with self._lock:
+            if self._down_until is not None and time.monotonic() < self._down_until:
+                return None
+        try:
+            keys = self._keys or self._resolve_keys()
+            answer = self._script(
+                keys=keys, args=[op, limit, repr(span), repr(CLOCK_TOLERANCE), operand]
+            )
+        except self._errors as exc:
+            self._went_down(exc)
+            return None
+        with self._lock:
+            if self._down_until is not None:
+                self._down_until = None
+                _logger.warning(
+                    "Redis at %s answers again: sharing its rate window", self._location
+                )
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in answer]
+
+    def _resolve_keys(self) -> list[str]:
+        # One salt per Redis, made by whichever worker comes first; SET NX makes it the same
+        # for all of them.
+        self._client.set(_SALT_KEY, secrets.token_hex(32), nx=True)
+        salt = self._client.get(_SALT_KEY)
+        text = salt.decode() if isinstance(salt, bytes) else str(salt)
+        key = KEY_PREFIX + budget_key(bytes.fromhex(text), self._budget)
+        self._keys = [key, key + ":sequence"]
+        return self._keys
+
+    def _went_down(self, exc: BaseException) -> None:
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = time.monotonic() + self._retry_interval
+        if first:
+            _logger.warning(
+                "Redis at %s is unreachable (%s); pacing with a local window until it answers",
+                self._location,
+                type(exc).__name__,
+            )
+
+
+def _import_redis() -> Any:
+    try:
+        import redis
+    except ImportError:
+        raise InvalidParameterError(
+            "DISCOGS_RATE_LIMIT_BACKEND=redis needs the redis package: "
+            "pip install 'musicagent[redis]'",
+            parameter="DISCOGS_RATE_LIMIT_BACKEND",
+            allowed=["local", "redis (with the redis package installed)"],
+        ) from None
+    return redis
+
+
+def _redis_error() -> type[BaseException]:
+    import redis
+
+    error: type[BaseException] = redis.RedisError
+    return error

@@ -1,0 +1,130 @@
+"""The moving window itself: pure functions on a sorted list of send times with weights.
+
+An entry is `(time, units)`: a request we sent or reserved is one unit at its send time; the
+requests the server counts but we did not send ("someone else spent them") are one entry of
+`n` units at the moment we learned of them. So a server claiming the window is full costs one
+entry, whatever number it claims. Every store applies these functions (the Redis store runs the
+same rules inside its Lua script), so the rules live here once.
+
+A request sent at `t` counts until `t + span`. `tidy` first forgets what has left the window
+and what cannot be real: an entry dated further ahead than any queue of waiters could have
+reserved (a clock stepped back, or another process's clock ahead of ours) would otherwise make
+every process wait for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+__all__ = [
+    "CLOCK_TOLERANCE",
+    "Entry",
+    "WindowSnapshot",
+    "add_unaccounted",
+    "earliest_send_time",
+    "fill",
+    "release",
+    "reserve",
+    "snapshot",
+    "tidy",
+]
+
+Entry = tuple[float, int]
+"""`(send time, units)`: units is 1 for our own requests, more for requests sent by others."""
+
+CLOCK_TOLERANCE = 1.0
+"""Seconds an entry may lie ahead of what the queue explains (clock readings of processes
+sharing a store are not perfectly ordered)."""
+
+
+@dataclass(frozen=True)
+class WindowSnapshot:
+    """What a window holds at one moment: units sent so far, all units, seconds to a free slot."""
+
+    used: int
+    units: int
+    next_free_in: float
+
+
+def _time(entry: Entry) -> float:
+    return entry[0]
+
+
+def tidy(entries: list[Entry], now: float, limit: int, span: float) -> None:
+    """Drop entries that left the window and entries dated beyond the window's end.
+
+    A reservation is only ever made `span` after the `limit`-th most recent unit, so the entry
+    preceded by `k` units is at most `span * (k // limit)` ahead of `now` (waiters that gave up
+    only remove the latest entry, see `release`, so this holds for every stored entry). Anything
+    later came from a clock that disagrees with ours; it and everything queued behind it go.
+    """
+    del entries[: bisect.bisect_right(entries, now - span, key=_time)]
+    units_before = 0
+    for index, (sent_at, units) in enumerate(entries):
+        if sent_at > now + span * (units_before // limit) + CLOCK_TOLERANCE:
+            del entries[index:]
+            return
+        units_before += units
+
+
+def earliest_send_time(entries: list[Entry], now: float, limit: int, span: float) -> float:
+    """The earliest time at or after `now` a request may be sent without breaking the limit.
+
+    `entries` holds the sorted entries still inside the window (some may be reservations in
+    the future). Once `limit` units are taken, the next request goes when the `limit`-th most
+    recent unit leaves the window.
+    """
+    # Never before the latest reservation: callers queue in order, and it keeps the check
+    # below exact (every unit is then at or before the new one).
+    start = max(now, entries[-1][0]) if entries else now
+    counted = 0
+    for sent_at, units in reversed(entries):
+        counted += units
+        if counted >= limit:
+            return max(start, sent_at + span)
+    return start
+
+
+def reserve(entries: list[Entry], now: float, limit: int, span: float) -> float:
+    """Take the next free slot for one request and return its send time."""
+    slot = earliest_send_time(entries, now, limit, span)
+    bisect.insort_right(entries, (slot, 1), key=_time)
+    return slot
+
+
+def release(entries: list[Entry], slot: float) -> None:
+    """Give back a reservation whose request was never sent, when nothing is queued behind it.
+
+    A reservation with others after it stays: they were scheduled counting it, and removing it
+    from the middle could let a newcomer squeeze in ahead of them (one slot lost, never one too
+    many). It also keeps `tidy`'s bound true.
+    """
+    if entries and entries[-1] == (slot, 1):
+        del entries[-1]
+
+
+def add_unaccounted(entries: list[Entry], now: float, server_used: int) -> None:
+    """Record that the server counts `server_used` requests so far, when we know of fewer.
+
+    The difference was spent by someone else, we do not know when: assume just now, which keeps
+    it in the window longest (the safe side). One entry, whatever the difference.
+    """
+    sent = sum(units for sent_at, units in entries if sent_at <= now)
+    if server_used > sent:
+        bisect.insort_right(entries, (now, server_used - sent), key=_time)
+
+
+def fill(entries: list[Entry], now: float, limit: int) -> None:
+    """Record a full window (a 429): the next request waits until a unit leaves it."""
+    total = sum(units for _sent_at, units in entries)
+    if limit > total:
+        bisect.insort_right(entries, (now, limit - total), key=_time)
+
+
+def snapshot(entries: list[Entry], now: float, limit: int, span: float) -> WindowSnapshot:
+    """Units sent so far, all units (reservations included) and seconds until a slot frees."""
+    used = sum(units for sent_at, units in entries if sent_at <= now)
+    total = sum(units for _sent_at, units in entries)
+    next_free = earliest_send_time(entries, now, limit, span)
+    return WindowSnapshot(used=used, units=total, next_free_in=next_free - now)
