@@ -1,8 +1,8 @@
 """Keys of `httpx.Request.extensions` that the client's layers pass to one another.
 
-The executor sets the correlation id and the operation id when it builds a request; the retry
-transport sets the attempt number; the rate-limit transport records how long it waited. The
-logging, retry and cache layers read them.
+The executor sets the correlation id and the operation id when it builds a request; the request
+loop sets the attempt number before each attempt. The wire transport's log records and the
+loop's retry records read them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,4 @@ CORRELATION_ID = "musicagent.correlation_id"
 OPERATION_ID = "musicagent.operation_id"
 """The spec's operationId of a request built by a client method."""
 ATTEMPT = "musicagent.attempt"
-"""The attempt number (1 for the first try), set by the retry layer."""
-RATE_LIMIT_WAIT = "musicagent.rate_limit_wait"
-"""Seconds the rate limiter held the request before sending it."""
+"""The attempt number (1 for the first try), set by the request loop."""
