@@ -153,7 +153,7 @@ class Op:
 
 def _builder_params(tag: str, operation_id: str) -> dict[str, str]:
     module = importlib.import_module(f"discogs_api.api.{tag}.{operation_id}")
-    return {snake(n).rstrip("_"): n for n in inspect.signature(module._get_kwargs).parameters}
+    return {snake(n).rstrip("_"): n for n in inspect.signature(module.request_kwargs).parameters}
 
 
 def _schema_name(schema: dict[str, Any] | None) -> str | None:
@@ -385,7 +385,7 @@ def render_operations(ops: list[Op]) -> str:
             f"    tag={op.tag!r},",
             f"    method={op.method!r},",
             f"    path={op.path!r},",
-            f"    build=_{op.operation_id}._get_kwargs,",
+            f"    build=_{op.operation_id}.request_kwargs,",
             "    arguments=(",
         ]
         for a in op.args:

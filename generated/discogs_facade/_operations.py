@@ -85,7 +85,7 @@ GET_RELEASE: Operation[m.Release] = Operation(
     tag="database",
     method="GET",
     path="/releases/{release_id}",
-    build=_get_release._get_kwargs,
+    build=_get_release.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -135,7 +135,7 @@ GET_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
     tag="database",
     method="GET",
     path="/releases/{release_id}/rating/{username}",
-    build=_get_release_rating_by_user._get_kwargs,
+    build=_get_release_rating_by_user.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -169,7 +169,7 @@ UPDATE_RELEASE_RATING_BY_USER: Operation[m.ReleaseRatingByUser] = Operation(
     tag="database",
     method="PUT",
     path="/releases/{release_id}/rating/{username}",
-    build=_update_release_rating_by_user._get_kwargs,
+    build=_update_release_rating_by_user.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -224,7 +224,7 @@ DELETE_RELEASE_RATING_BY_USER: Operation[None] = Operation(
     tag="database",
     method="DELETE",
     path="/releases/{release_id}/rating/{username}",
-    build=_delete_release_rating_by_user._get_kwargs,
+    build=_delete_release_rating_by_user.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -262,7 +262,7 @@ GET_COMMUNITY_RELEASE_RATING: Operation[m.CommunityReleaseRating] = Operation(
     tag="database",
     method="GET",
     path="/releases/{release_id}/rating",
-    build=_get_community_release_rating._get_kwargs,
+    build=_get_community_release_rating.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -287,7 +287,7 @@ GET_RELEASE_STATS: Operation[m.ReleaseStats] = Operation(
     tag="database",
     method="GET",
     path="/releases/{release_id}/stats",
-    build=_get_release_stats._get_kwargs,
+    build=_get_release_stats.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -312,7 +312,7 @@ GET_MASTER: Operation[m.Master] = Operation(
     tag="database",
     method="GET",
     path="/masters/{master_id}",
-    build=_get_master._get_kwargs,
+    build=_get_master.request_kwargs,
     arguments=(
         Argument(
             "master_id",
@@ -337,7 +337,7 @@ GET_MASTER_VERSIONS: Operation[m.MasterVersionsPage] = Operation(
     tag="database",
     method="GET",
     path="/masters/{master_id}/versions",
-    build=_get_master_versions._get_kwargs,
+    build=_get_master_versions.request_kwargs,
     arguments=(
         Argument(
             "master_id",
@@ -399,7 +399,7 @@ GET_ARTIST: Operation[m.Artist] = Operation(
     tag="database",
     method="GET",
     path="/artists/{artist_id}",
-    build=_get_artist._get_kwargs,
+    build=_get_artist.request_kwargs,
     arguments=(
         Argument(
             "artist_id",
@@ -424,7 +424,7 @@ GET_ARTIST_RELEASES: Operation[m.ArtistReleasesPage] = Operation(
     tag="database",
     method="GET",
     path="/artists/{artist_id}/releases",
-    build=_get_artist_releases._get_kwargs,
+    build=_get_artist_releases.request_kwargs,
     arguments=(
         Argument(
             "artist_id",
@@ -479,7 +479,7 @@ GET_LABEL: Operation[m.Label] = Operation(
     tag="database",
     method="GET",
     path="/labels/{label_id}",
-    build=_get_label._get_kwargs,
+    build=_get_label.request_kwargs,
     arguments=(
         Argument(
             "label_id",
@@ -504,7 +504,7 @@ GET_LABEL_RELEASES: Operation[m.LabelReleasesPage] = Operation(
     tag="database",
     method="GET",
     path="/labels/{label_id}/releases",
-    build=_get_label_releases._get_kwargs,
+    build=_get_label_releases.request_kwargs,
     arguments=(
         Argument(
             "label_id",
@@ -541,7 +541,7 @@ SEARCH: Operation[m.SearchResultsPage] = Operation(
     tag="database",
     method="GET",
     path="/database/search",
-    build=_search._get_kwargs,
+    build=_search.request_kwargs,
     arguments=(
         Argument("q", "query", "q", "q", False, {"type": "string"}, False),
         Argument(
@@ -605,7 +605,7 @@ GET_IDENTITY: Operation[m.Identity] = Operation(
     tag="users",
     method="GET",
     path="/oauth/identity",
-    build=_get_identity._get_kwargs,
+    build=_get_identity.request_kwargs,
     arguments=(),
     result_kind="model",
     model=m.Identity,
@@ -620,7 +620,7 @@ GET_PROFILE: Operation[m.UserProfile] = Operation(
     tag="users",
     method="GET",
     path="/users/{username}",
-    build=_get_profile._get_kwargs,
+    build=_get_profile.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -645,7 +645,7 @@ EDIT_PROFILE: Operation[m.UserProfile] = Operation(
     tag="users",
     method="POST",
     path="/users/{username}",
-    build=_edit_profile._get_kwargs,
+    build=_edit_profile.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -728,7 +728,7 @@ GET_USER_SUBMISSIONS: Operation[m.SubmissionsPage] = Operation(
     tag="users",
     method="GET",
     path="/users/{username}/submissions",
-    build=_get_user_submissions._get_kwargs,
+    build=_get_user_submissions.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -765,7 +765,7 @@ GET_USER_CONTRIBUTIONS: Operation[m.ContributionsPage] = Operation(
     tag="users",
     method="GET",
     path="/users/{username}/contributions",
-    build=_get_user_contributions._get_kwargs,
+    build=_get_user_contributions.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -823,7 +823,7 @@ LIST_COLLECTION_FOLDERS: Operation[m.CollectionFolders] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/folders",
-    build=_list_collection_folders._get_kwargs,
+    build=_list_collection_folders.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -848,7 +848,7 @@ CREATE_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     tag="collection",
     method="POST",
     path="/users/{username}/collection/folders",
-    build=_create_collection_folder._get_kwargs,
+    build=_create_collection_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -886,7 +886,7 @@ GET_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/folders/{folder_id}",
-    build=_get_collection_folder._get_kwargs,
+    build=_get_collection_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -920,7 +920,7 @@ EDIT_COLLECTION_FOLDER: Operation[m.CollectionFolder] = Operation(
     tag="collection",
     method="POST",
     path="/users/{username}/collection/folders/{folder_id}",
-    build=_edit_collection_folder._get_kwargs,
+    build=_edit_collection_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -967,7 +967,7 @@ DELETE_COLLECTION_FOLDER: Operation[None] = Operation(
     tag="collection",
     method="DELETE",
     path="/users/{username}/collection/folders/{folder_id}",
-    build=_delete_collection_folder._get_kwargs,
+    build=_delete_collection_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1005,7 +1005,7 @@ GET_COLLECTION_ITEMS_BY_RELEASE: Operation[m.CollectionItemsPage] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/releases/{release_id}",
-    build=_get_collection_items_by_release._get_kwargs,
+    build=_get_collection_items_by_release.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1051,7 +1051,7 @@ GET_COLLECTION_ITEMS_BY_FOLDER: Operation[m.CollectionItemsPage] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/folders/{folder_id}/releases",
-    build=_get_collection_items_by_folder._get_kwargs,
+    build=_get_collection_items_by_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1118,7 +1118,7 @@ ADD_TO_COLLECTION_FOLDER: Operation[m.CollectionInstanceCreated] = Operation(
     tag="collection",
     method="POST",
     path="/users/{username}/collection/folders/{folder_id}/releases/{release_id}",
-    build=_add_to_collection_folder._get_kwargs,
+    build=_add_to_collection_folder.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1165,7 +1165,7 @@ EDIT_COLLECTION_INSTANCE: Operation[None] = Operation(
     tag="collection",
     method="POST",
     path="/users/{username}/collection/folders/{folder_id}/releases/{release_id}/instances/{instance_id}",
-    build=_edit_collection_instance._get_kwargs,
+    build=_edit_collection_instance.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1249,7 +1249,7 @@ DELETE_COLLECTION_INSTANCE: Operation[None] = Operation(
     tag="collection",
     method="DELETE",
     path="/users/{username}/collection/folders/{folder_id}/releases/{release_id}/instances/{instance_id}",
-    build=_delete_collection_instance._get_kwargs,
+    build=_delete_collection_instance.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1305,7 +1305,7 @@ LIST_COLLECTION_FIELDS: Operation[m.CollectionFields] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/fields",
-    build=_list_collection_fields._get_kwargs,
+    build=_list_collection_fields.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1330,7 +1330,7 @@ EDIT_COLLECTION_INSTANCE_FIELD: Operation[None] = Operation(
     tag="collection",
     method="POST",
     path="/users/{username}/collection/folders/{folder_id}/releases/{release_id}/instances/{instance_id}/fields/{field_id}",
-    build=_edit_collection_instance_field._get_kwargs,
+    build=_edit_collection_instance_field.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1404,7 +1404,7 @@ GET_COLLECTION_VALUE: Operation[m.CollectionValue] = Operation(
     tag="collection",
     method="GET",
     path="/users/{username}/collection/value",
-    build=_get_collection_value._get_kwargs,
+    build=_get_collection_value.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1429,7 +1429,7 @@ GET_WANTLIST: Operation[m.WantlistPage] = Operation(
     tag="wantlist",
     method="GET",
     path="/users/{username}/wants",
-    build=_get_wantlist._get_kwargs,
+    build=_get_wantlist.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1466,7 +1466,7 @@ ADD_TO_WANTLIST: Operation[m.Want] = Operation(
     tag="wantlist",
     method="PUT",
     path="/users/{username}/wants/{release_id}",
-    build=_add_to_wantlist._get_kwargs,
+    build=_add_to_wantlist.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1520,7 +1520,7 @@ EDIT_WANTLIST_RELEASE: Operation[m.Want] = Operation(
     tag="wantlist",
     method="POST",
     path="/users/{username}/wants/{release_id}",
-    build=_edit_wantlist_release._get_kwargs,
+    build=_edit_wantlist_release.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1574,7 +1574,7 @@ DELETE_FROM_WANTLIST: Operation[None] = Operation(
     tag="wantlist",
     method="DELETE",
     path="/users/{username}/wants/{release_id}",
-    build=_delete_from_wantlist._get_kwargs,
+    build=_delete_from_wantlist.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1618,7 +1618,7 @@ GET_USER_LISTS: Operation[m.UserListsPage] = Operation(
     tag="lists",
     method="GET",
     path="/users/{username}/lists",
-    build=_get_user_lists._get_kwargs,
+    build=_get_user_lists.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1655,7 +1655,7 @@ GET_LIST: Operation[m.UserList] = Operation(
     tag="lists",
     method="GET",
     path="/lists/{list_id}",
-    build=_get_list._get_kwargs,
+    build=_get_list.request_kwargs,
     arguments=(
         Argument(
             "list_id",
@@ -1680,7 +1680,7 @@ GET_INVENTORY: Operation[m.InventoryPage] = Operation(
     tag="marketplace",
     method="GET",
     path="/users/{username}/inventory",
-    build=_get_inventory._get_kwargs,
+    build=_get_inventory.request_kwargs,
     arguments=(
         Argument(
             "username",
@@ -1777,7 +1777,7 @@ GET_LISTING: Operation[m.Listing] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/listings/{listing_id}",
-    build=_get_listing._get_kwargs,
+    build=_get_listing.request_kwargs,
     arguments=(
         Argument(
             "listing_id",
@@ -1827,7 +1827,7 @@ EDIT_LISTING: Operation[None] = Operation(
     tag="marketplace",
     method="POST",
     path="/marketplace/listings/{listing_id}",
-    build=_edit_listing._get_kwargs,
+    build=_edit_listing.request_kwargs,
     arguments=(
         Argument(
             "listing_id",
@@ -2040,7 +2040,7 @@ DELETE_LISTING: Operation[None] = Operation(
     tag="marketplace",
     method="DELETE",
     path="/marketplace/listings/{listing_id}",
-    build=_delete_listing._get_kwargs,
+    build=_delete_listing.request_kwargs,
     arguments=(
         Argument(
             "listing_id",
@@ -2095,7 +2095,7 @@ CREATE_LISTING: Operation[m.ListingCreated] = Operation(
     tag="marketplace",
     method="POST",
     path="/marketplace/listings",
-    build=_create_listing._get_kwargs,
+    build=_create_listing.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -2258,7 +2258,7 @@ GET_ORDER: Operation[m.Order] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/orders/{order_id}",
-    build=_get_order._get_kwargs,
+    build=_get_order.request_kwargs,
     arguments=(
         Argument(
             "order_id",
@@ -2283,7 +2283,7 @@ EDIT_ORDER: Operation[m.Order] = Operation(
     tag="marketplace",
     method="POST",
     path="/marketplace/orders/{order_id}",
-    build=_edit_order._get_kwargs,
+    build=_edit_order.request_kwargs,
     arguments=(
         Argument(
             "order_id",
@@ -2371,7 +2371,7 @@ LIST_ORDERS: Operation[m.OrdersPage] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/orders",
-    build=_list_orders._get_kwargs,
+    build=_list_orders.request_kwargs,
     arguments=(
         Argument(
             "status",
@@ -2465,7 +2465,7 @@ LIST_ORDER_MESSAGES: Operation[m.OrderMessagesPage] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/orders/{order_id}/messages",
-    build=_list_order_messages._get_kwargs,
+    build=_list_order_messages.request_kwargs,
     arguments=(
         Argument(
             "order_id",
@@ -2502,7 +2502,7 @@ ADD_ORDER_MESSAGE: Operation[m.OrderMessage] = Operation(
     tag="marketplace",
     method="POST",
     path="/marketplace/orders/{order_id}/messages",
-    build=_add_order_message._get_kwargs,
+    build=_add_order_message.request_kwargs,
     arguments=(
         Argument(
             "order_id",
@@ -2582,7 +2582,7 @@ GET_FEE: Operation[m.Fee] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/fee/{price}",
-    build=_get_fee._get_kwargs,
+    build=_get_fee.request_kwargs,
     arguments=(
         Argument(
             "price",
@@ -2607,7 +2607,7 @@ GET_FEE_WITH_CURRENCY: Operation[m.Fee] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/fee/{price}/{currency}",
-    build=_get_fee_with_currency._get_kwargs,
+    build=_get_fee_with_currency.request_kwargs,
     arguments=(
         Argument(
             "price",
@@ -2657,7 +2657,7 @@ GET_PRICE_SUGGESTIONS: Operation[m.PriceSuggestions] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/price_suggestions/{release_id}",
-    build=_get_price_suggestions._get_kwargs,
+    build=_get_price_suggestions.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -2682,7 +2682,7 @@ GET_RELEASE_MARKETPLACE_STATS: Operation[m.MarketplaceStats] = Operation(
     tag="marketplace",
     method="GET",
     path="/marketplace/stats/{release_id}",
-    build=_get_release_marketplace_stats._get_kwargs,
+    build=_get_release_marketplace_stats.request_kwargs,
     arguments=(
         Argument(
             "release_id",
@@ -2732,7 +2732,7 @@ GET_REQUEST_TOKEN: Operation[m.OAuthRequestTokenResponse] = Operation(
     tag="oauth",
     method="GET",
     path="/oauth/request_token",
-    build=_get_request_token._get_kwargs,
+    build=_get_request_token.request_kwargs,
     arguments=(),
     result_kind="form",
     model=m.OAuthRequestTokenResponse,
@@ -2747,7 +2747,7 @@ GET_ACCESS_TOKEN: Operation[m.OAuthAccessTokenResponse] = Operation(
     tag="oauth",
     method="POST",
     path="/oauth/access_token",
-    build=_get_access_token._get_kwargs,
+    build=_get_access_token.request_kwargs,
     arguments=(),
     result_kind="form",
     model=m.OAuthAccessTokenResponse,
@@ -2762,7 +2762,7 @@ LIST_INVENTORY_EXPORTS: Operation[m.InventoryExportsPage] = Operation(
     tag="inventory",
     method="GET",
     path="/inventory/export",
-    build=_list_inventory_exports._get_kwargs,
+    build=_list_inventory_exports.request_kwargs,
     arguments=(
         Argument("page", "query", "page", "page", False, {"type": "integer", "minimum": 1}, False),
         Argument(
@@ -2790,7 +2790,7 @@ EXPORT_INVENTORY: Operation[str | None] = Operation(
     tag="inventory",
     method="POST",
     path="/inventory/export",
-    build=_export_inventory._get_kwargs,
+    build=_export_inventory.request_kwargs,
     arguments=(),
     result_kind="location",
     model=None,
@@ -2805,7 +2805,7 @@ GET_INVENTORY_EXPORT: Operation[m.InventoryExport | None] = Operation(
     tag="inventory",
     method="GET",
     path="/inventory/export/{id}",
-    build=_get_inventory_export._get_kwargs,
+    build=_get_inventory_export.request_kwargs,
     arguments=(
         Argument("id", "path", "id", "id", True, {"type": "integer", "minimum": 1}, False),
         Argument(
@@ -2831,7 +2831,7 @@ DOWNLOAD_INVENTORY_EXPORT: Operation[bytes] = Operation(
     tag="inventory",
     method="GET",
     path="/inventory/export/{id}/download",
-    build=_download_inventory_export._get_kwargs,
+    build=_download_inventory_export.request_kwargs,
     arguments=(Argument("id", "path", "id", "id", True, {"type": "integer", "minimum": 1}, False),),
     result_kind="bytes",
     model=None,
@@ -2846,7 +2846,7 @@ UPLOAD_INVENTORY_ADD: Operation[str | None] = Operation(
     tag="inventory",
     method="POST",
     path="/inventory/upload/add",
-    build=_upload_inventory_add._get_kwargs,
+    build=_upload_inventory_add.request_kwargs,
     arguments=(Argument("upload", "body", "upload", "upload", True, {}, True),),
     result_kind="location",
     model=None,
@@ -2874,7 +2874,7 @@ UPLOAD_INVENTORY_CHANGE: Operation[str | None] = Operation(
     tag="inventory",
     method="POST",
     path="/inventory/upload/change",
-    build=_upload_inventory_change._get_kwargs,
+    build=_upload_inventory_change.request_kwargs,
     arguments=(Argument("upload", "body", "upload", "upload", True, {}, True),),
     result_kind="location",
     model=None,
@@ -2902,7 +2902,7 @@ UPLOAD_INVENTORY_DELETE: Operation[str | None] = Operation(
     tag="inventory",
     method="POST",
     path="/inventory/upload/delete",
-    build=_upload_inventory_delete._get_kwargs,
+    build=_upload_inventory_delete.request_kwargs,
     arguments=(Argument("upload", "body", "upload", "upload", True, {}, True),),
     result_kind="location",
     model=None,
@@ -2930,7 +2930,7 @@ LIST_INVENTORY_UPLOADS: Operation[m.InventoryUploadsPage] = Operation(
     tag="inventory",
     method="GET",
     path="/inventory/upload",
-    build=_list_inventory_uploads._get_kwargs,
+    build=_list_inventory_uploads.request_kwargs,
     arguments=(
         Argument("page", "query", "page", "page", False, {"type": "integer", "minimum": 1}, False),
         Argument(
@@ -2958,7 +2958,7 @@ GET_INVENTORY_UPLOAD: Operation[m.InventoryUpload | None] = Operation(
     tag="inventory",
     method="GET",
     path="/inventory/upload/{id}",
-    build=_get_inventory_upload._get_kwargs,
+    build=_get_inventory_upload.request_kwargs,
     arguments=(
         Argument("id", "path", "id", "id", True, {"type": "integer", "minimum": 1}, False),
         Argument(

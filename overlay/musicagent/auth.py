@@ -22,7 +22,6 @@ import secrets
 import unicodedata
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, get_args
@@ -68,7 +67,6 @@ SignatureMethod = Literal["PLAINTEXT", "HMAC-SHA1"]
 
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _PROJECT_URL = "https://github.com/musicagent/musicagent"
-_FALLBACK_VERSION = "0.1.0"
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -91,11 +89,11 @@ if not any(isinstance(f, _OAuthlibSigningFilter) for f in _oauthlib_signing_logg
 
 def default_user_agent() -> str:
     """The User-Agent Discogs asks every application to send: ``musicagent/<version> +<url>``."""
-    try:
-        package_version = version("musicagent")
-    except PackageNotFoundError:
-        package_version = _FALLBACK_VERSION
-    return f"musicagent/{package_version} +{_PROJECT_URL}"
+    # A constant, not importlib.metadata: scanning the installed distributions costs more than
+    # the rest of building a client.
+    from musicagent._version import __version__
+
+    return f"musicagent/{__version__} +{_PROJECT_URL}"
 
 
 def check_base_url(url: str | httpx.URL) -> str:

@@ -144,7 +144,7 @@ def test_every_operation_has_a_generated_request_builder() -> None:
 
     for row in ENDPOINTS:
         module = importlib.import_module(f"discogs_api.api.{row['tag']}.{row['operation_id']}")
-        assert callable(module._get_kwargs), row["operation_id"]
+        assert callable(module.request_kwargs), row["operation_id"]
 
 
 def test_bundled_spec_is_the_yaml_spec(spec: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import stat
-from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,6 @@ from oauthlib.common import Request as OAuthRequest  # type: ignore[import-untyp
 from oauthlib.oauth1.rfc5849 import signature  # type: ignore[import-untyped, unused-ignore]
 from pytest_httpx import HTTPXMock
 
-import musicagent.auth as auth_module
 from musicagent.auth import (
     AccessToken,
     AsyncOAuthFlow,
@@ -358,14 +356,13 @@ def test_default_user_agent_names_the_package_version_and_project() -> None:
     )
 
 
-def test_default_user_agent_falls_back_when_the_package_is_not_installed(
+def test_default_user_agent_carries_the_package_version_constant(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def not_installed(name: str) -> str:
-        raise PackageNotFoundError(name)
-
-    monkeypatch.setattr(auth_module, "version", not_installed)
-    assert default_user_agent() == "musicagent/0.1.0 +https://github.com/musicagent/musicagent"
+    # The version comes from musicagent._version, never from installed metadata (which may
+    # be missing or stale in a source tree).
+    monkeypatch.setattr("musicagent._version.__version__", "9.8.7")
+    assert default_user_agent() == "musicagent/9.8.7 +https://github.com/musicagent/musicagent"
 
 
 # --- OAuth three-legged flow ----------------------------------------------------------------
