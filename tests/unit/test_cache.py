@@ -44,8 +44,10 @@ from musicagent.cache import (
     plan_call,
 )
 from musicagent.errors import InvalidParameterError
-from musicagent.ratelimit import AsyncRateLimitTransport, RateLimiter, RateLimitTransport
+from musicagent.ratelimit import RateLimiter
 from musicagent.settings import DiscogsSettings
+from musicagent.stats import ClientStats
+from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
 BASE = "https://api.discogs.com"
 ACCEPT = "application/vnd.discogs.v2.discogs+json"
@@ -454,10 +456,16 @@ def test_rate_limit_headers_are_stored_as_received(store: CacheStore) -> None:
 # --- the rate limiter sits below the cache --------------------------------------------------------
 
 
+def _rules(limiter: RateLimiter) -> WireRules:
+    return WireRules(
+        limiter=limiter, stats=ClientStats(), total_timeout=None, max_response_bytes=1 << 20
+    )
+
+
 def test_hits_never_reach_the_rate_limiter(store: CacheStore) -> None:
     upstream = Upstream(headers={})
     limiter = RateLimiter(60, 60.0)
-    limited = RateLimitTransport(httpx.MockTransport(upstream), limiter)
+    limited = WireTransport(httpx.MockTransport(upstream), _rules(limiter))
     transport = cache_transport(limited, identity="token:alice", store=store)
     with httpx.Client(base_url=BASE, transport=transport) as http:
         for _ in range(5):
@@ -470,7 +478,7 @@ def test_hits_never_reach_the_rate_limiter(store: CacheStore) -> None:
 async def test_async_hits_never_reach_the_rate_limiter(clock: FakeClock) -> None:
     upstream = Upstream(headers={})
     limiter = RateLimiter(60, 60.0)
-    limited = AsyncRateLimitTransport(httpx.MockTransport(upstream), limiter)
+    limited = AsyncWireTransport(httpx.MockTransport(upstream), _rules(limiter))
     async with AsyncCacheStore.memory(clock=clock) as store:
         transport = async_cache_transport(limited, identity="token:alice", store=store)
         async with httpx.AsyncClient(base_url=BASE, transport=transport) as http:
