@@ -174,7 +174,7 @@ def _as_file(value: Any, field: str) -> File:
 
 
 def builder_kwargs(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for the generated request builder (`_get_kwargs`)."""
+    """Keyword arguments for the generated request builder (`request_kwargs`)."""
     kwargs: dict[str, Any] = {}
     for arg in op.arguments:
         if arg.location == "body":
