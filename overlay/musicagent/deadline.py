@@ -24,7 +24,6 @@ import httpx
 
 __all__ = [
     "attempt_deadline",
-    "remaining",
     "set_attempt_deadline",
     "with_async_deadlines",
     "with_deadlines",
@@ -45,16 +44,6 @@ def set_attempt_deadline(seconds: float | None) -> float | None:
 def attempt_deadline() -> float | None:
     """The deadline of the attempt running in this context, if any (monotonic time)."""
     return _DEADLINE.get()
-
-
-def remaining(deadline: float | None) -> float | None:
-    """Seconds left before `deadline` (None: no deadline); raises `httpx.ReadTimeout` at 0."""
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpx.ReadTimeout("the attempt ran out of its total time")
-    return left
 
 
 def _shorter(timeout: float | None) -> float | None:

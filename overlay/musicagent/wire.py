@@ -116,6 +116,18 @@ class WireRules:
         return response
 
 
+def _admit(
+    chunk: bytes, received: int, request: httpx.Request, rules: WireRules, deadline: float | None
+) -> int:
+    """Bytes received once `chunk` is taken; refuses it past the cap or the deadline."""
+    received += len(chunk)
+    if received > rules.max_response_bytes:
+        raise too_large(request, rules.max_response_bytes, "body")
+    if _past(deadline):
+        raise deadline_exceeded(request, rules.total_timeout)
+    return received
+
+
 class _CappedStream(httpx.SyncByteStream):
     """The response body as it arrives, stopped at the size cap and the attempt deadline."""
 
@@ -131,16 +143,12 @@ class _CappedStream(httpx.SyncByteStream):
         received = 0
         try:
             for chunk in self._inner:
-                received += len(chunk)
-                if received > self._rules.max_response_bytes:
-                    raise too_large(self._request, self._rules.max_response_bytes, "body")
-                if _past(self._deadline):
-                    raise deadline_exceeded(self._request, self._rules.total_timeout)
+                received = _admit(chunk, received, self._request, self._rules, self._deadline)
                 yield chunk
         except httpx.TimeoutException as exc:
-            if _past(self._deadline):
-                raise deadline_exceeded(self._request, self._rules.total_timeout) from exc
-            raise
+            if not _past(self._deadline):
+                raise
+            raise deadline_exceeded(self._request, self._rules.total_timeout) from exc
 
     def close(self) -> None:
         self._inner.close()
@@ -161,16 +169,12 @@ class _AsyncCappedStream(httpx.AsyncByteStream):
         received = 0
         try:
             async for chunk in self._inner:
-                received += len(chunk)
-                if received > self._rules.max_response_bytes:
-                    raise too_large(self._request, self._rules.max_response_bytes, "body")
-                if _past(self._deadline):
-                    raise deadline_exceeded(self._request, self._rules.total_timeout)
+                received = _admit(chunk, received, self._request, self._rules, self._deadline)
                 yield chunk
         except httpx.TimeoutException as exc:
-            if _past(self._deadline):
-                raise deadline_exceeded(self._request, self._rules.total_timeout) from exc
-            raise
+            if not _past(self._deadline):
+                raise
+            raise deadline_exceeded(self._request, self._rules.total_timeout) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
