@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +125,80 @@ def test_a_429_from_the_sandbox_is_absorbed(tmp_path: Path) -> None:
         results = _session(_params(server.base_url, tmp_path), body)
         assert [r.is_error for r in results] == [False, False]
         assert server.stats()["status_429"] >= 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _serve_http(base_url: str, tmp: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    params = _params(base_url, tmp, "--http", "--port", str(port), *extra)
+    return subprocess.Popen(
+        [params.command, *params.args],
+        env=params.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int) -> None:
+    # Polls the port (no sleep-and-hope): the server is ready once it accepts a connection.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            pytest.fail(f"musicagent mcp --http exited with {process.returncode}: {err}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail("musicagent mcp --http never listened")
+
+
+def test_streamable_http_serves_the_same_tools_on_loopback(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from mcp.client.streamable_http import streamable_http_client
+
+    port = _free_port()
+    process = _serve_http(sandbox.base_url, tmp_path, port)
+    try:
+        _wait_listening(process, port)
+
+        async def main() -> Any:
+            url = f"http://127.0.0.1:{port}/mcp"
+            async with (
+                streamable_http_client(url) as (read, write),
+                ClientSession(read, write) as s,
+            ):
+                await s.initialize()
+                tools = (await s.list_tools()).tools
+                release = await s.call_tool("get_release", {"release_id": 1})
+                bad = await s.call_tool("get_release", {"release_id": 1, "colour": "red"})
+                return tools, release, bad
+
+        tools, release, bad = anyio.run(main)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+    assert {t.name for t in tools} == READS
+    assert not release.is_error and json.loads(release.content[0].text)["id"] == 1
+    assert bad.is_error and "colour" in bad.content[0].text
+
+
+def test_streamable_http_refuses_an_address_other_than_loopback(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    params = _params(sandbox.base_url, tmp_path, "--http", "--host", "0.0.0.0")
+    done = subprocess.run(
+        [params.command, *params.args], env=params.env, capture_output=True, timeout=60
+    )
+    err = done.stderr.decode()
+    assert done.returncode == 2
+    assert "--host" in err and "loopback" in err and "Traceback" not in err
