@@ -2,28 +2,22 @@
 
 They sit outermost in today's transport stack (above retry, rate limit and auth), so a hit
 spends no rate budget and sends nothing, and the request they see carries no credential.
-Both twins run the same `_Flow` decisions; only the I/O differs.
+Both twins make the decisions of the client's own `LoopCache` (through `_Flow`); only the
+I/O differs.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 import httpx
 from discogs_facade import OPERATIONS, Operation
 
-from musicagent.cache.loop import resolve_store
-from musicagent.cache.plan import (
-    FROM_CACHE,
-    CachePlan,
-    path_arguments,
-    plan_call,
-    response_from_cache,
-)
+from musicagent.cache.loop import LoopCache, resolve_store
+from musicagent.cache.plan import FROM_CACHE, CachePlan, path_arguments
 from musicagent.cache.policy import CachePolicy
 from musicagent.cache.store import CacheStore
 from musicagent.errors import InvalidParameterError
@@ -54,38 +48,37 @@ def plan_request(
 ) -> CachePlan:
     """The plan for a request a transport sees: its operation named in its extensions (set by
     the executor), else found from its method and path."""
-    operation_id = request.extensions.get(OPERATION_ID)
-    if isinstance(operation_id, str) and operation_id in OPERATIONS:
-        op: Operation[Any] = OPERATIONS[operation_id]
-        arguments = path_arguments(op, request.url.path)
-        return plan_call(op, request, arguments, policy, store.scope(identity))
-    return plan_call(None, request, {}, policy, store.scope(identity))
+    cache = LoopCache(store, policy, lambda: identity, owns_store=False)
+    return _Flow(cache, None).plan(request)
 
 
-@dataclass
 class _Flow:
-    """What both transports share: the store, the policy, the identity and the hit hook."""
+    """What both transports share, on top of the client's `LoopCache`: finding the operation
+    a bare request belongs to, and telling the hit hook (the logging layer sits below the
+    cache and never sees a hit)."""
 
-    store: CacheStore
-    policy: CachePolicy
-    identity: Callable[[], str]
-    on_hit: HitHook | None
+    def __init__(self, cache: LoopCache, on_hit: HitHook | None) -> None:
+        self.cache = cache
+        self.on_hit = on_hit
 
     def plan(self, request: httpx.Request) -> CachePlan:
-        return plan_request(request, self.policy, self.store, self.identity())
+        operation_id = request.extensions.get(OPERATION_ID)
+        op: Operation[Any] | None = None
+        if isinstance(operation_id, str) and operation_id in OPERATIONS:
+            op = OPERATIONS[operation_id]
+        arguments = path_arguments(op, request.url.path) if op is not None else {}
+        return self.cache.plan(op, request, arguments)
 
     def hit(self, plan: CachePlan, request: httpx.Request) -> httpx.Response | None:
-        cached = self.store.get(plan)
+        if not self.cache.lookup(plan):
+            return None
+        cached = self.cache.get(plan, request)
         if cached is None:
             return None
-        # The logging layer sits below the cache and never sees a hit, so say it here.
         logger.debug("cache hit: %s %s (%s)", request.method, plan.path, plan.kind)
         if self.on_hit is not None:
             self.on_hit(request)
-        return response_from_cache(cached, request)
-
-    def store_answer(self, plan: CachePlan, response: httpx.Response) -> None:
-        self.store.put(plan, response.status_code, response.headers, response.content)
+        return cached
 
 
 def _identity_source(identity: Identity) -> Callable[[], str]:
@@ -129,8 +122,8 @@ class CacheTransport(httpx.BaseTransport):
     ) -> None:
         self.inner = inner
         self.store = store
-        self._flow = _Flow(store, policy or CachePolicy(), _identity_source(identity), on_hit)
-        self._owns_store = owns_store
+        self._cache = LoopCache(store, policy, _identity_source(identity), owns_store=owns_store)
+        self._flow = _Flow(self._cache, on_hit)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Serve from the cache, or send and store; after a write, drop what it changed."""
@@ -139,21 +132,20 @@ class CacheTransport(httpx.BaseTransport):
             try:
                 return _uncached(self.inner.handle_request(request))
             finally:
-                self.store.invalidate(plan.patterns)
+                self._cache.invalidate(plan)
         hit = self._flow.hit(plan, request)
         if hit is not None:
             return hit
         response = self.inner.handle_request(request)
         if plan.key is not None:
             response.read()
-            self._flow.store_answer(plan, response)
+            self._cache.put(plan, response)
         return _uncached(response)
 
     def close(self) -> None:
         """Close the wrapped transport (and the store, when this transport owns it)."""
         self.inner.close()
-        if self._owns_store:
-            self.store.close()
+        self._cache.close()
 
 
 class AsyncCacheTransport(httpx.AsyncBaseTransport):
@@ -171,11 +163,11 @@ class AsyncCacheTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.inner = inner
         self.store = store
-        self._flow = _Flow(store, policy or CachePolicy(), _identity_source(identity), on_hit)
-        self._owns_store = owns_store
+        self._cache = LoopCache(store, policy, _identity_source(identity), owns_store=owns_store)
+        self._flow = _Flow(self._cache, on_hit)
 
     async def _run(self, call: Callable[..., Any], *args: Any) -> Any:
-        if self.store.offload:
+        if self._cache.offload:
             return await anyio.to_thread.run_sync(call, *args)
         return call(*args)
 
@@ -186,21 +178,20 @@ class AsyncCacheTransport(httpx.AsyncBaseTransport):
             try:
                 return _uncached(await self.inner.handle_async_request(request))
             finally:
-                await self._run(self.store.invalidate, plan.patterns)
+                await self._run(self._cache.invalidate, plan)
         hit: httpx.Response | None = await self._run(self._flow.hit, plan, request)
         if hit is not None:
             return hit
         response = await self.inner.handle_async_request(request)
         if plan.key is not None:
             await response.aread()
-            await self._run(self._flow.store_answer, plan, response)
+            await self._run(self._cache.put, plan, response)
         return _uncached(response)
 
     async def aclose(self) -> None:
         """Close the wrapped transport (and the store, when this transport owns it)."""
         await self.inner.aclose()
-        if self._owns_store:
-            self.store.close()
+        self._cache.close()
 
 
 def cache_transport(
