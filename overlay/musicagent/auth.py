@@ -50,6 +50,7 @@ __all__ = [
     "TokenStore",
     "auth_from_credentials",
     "check_base_url",
+    "credential_fingerprint",
     "credential_identity",
     "default_credentials_path",
     "default_user_agent",
@@ -150,7 +151,13 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _fingerprint(kind: str, *parts: str) -> str:
+def credential_fingerprint(*parts: str, kind: str = "credential") -> str:
+    """A short, one-way hash of a credential: what the credential classes give as `identity`.
+
+    `credential_fingerprint(token, kind="token") == TokenAuth(token).identity`, which is what
+    `credential_identity` returns for it; usable as the key of `RateLimiter.shared`. Only the
+    hash is kept, so whatever holds it never holds a secret.
+    """
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
     return f"{kind}:{digest[:12]}"
 
@@ -210,7 +217,7 @@ class TokenAuth(httpx.Auth):
     @property
     def identity(self) -> str:
         """``token:`` plus the first 12 hex digits of the token's SHA-256."""
-        return _fingerprint("token", self._token)
+        return credential_fingerprint(self._token, kind="token")
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the token header to the request."""
@@ -236,7 +243,7 @@ class KeySecretAuth(httpx.Auth):
     @property
     def identity(self) -> str:
         """``key:`` plus the first 12 hex digits of a SHA-256 over key and secret."""
-        return _fingerprint("key", self.consumer_key, self._consumer_secret)
+        return credential_fingerprint(self.consumer_key, self._consumer_secret, kind="key")
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the key/secret header to the request."""
@@ -296,7 +303,7 @@ class OAuth1Auth(httpx.Auth):
     @property
     def identity(self) -> str:
         """``oauth:`` plus the first 12 hex digits of a SHA-256 over consumer key and token."""
-        return _fingerprint("oauth", self.consumer_key, self._token or "")
+        return credential_fingerprint(self.consumer_key, self._token or "", kind="oauth")
 
     def authorization_header(
         self,
@@ -460,7 +467,7 @@ class AccessToken:
     @property
     def identity(self) -> str:
         """A short fingerprint of the token, safe to print."""
-        return _fingerprint("access", self.token)
+        return credential_fingerprint(self.token, kind="access")
 
     def auth(
         self,

@@ -11,22 +11,11 @@ from typing import ClassVar
 import anyio
 import httpx
 
-from musicagent.auth import _fingerprint
+from musicagent.auth import credential_fingerprint
 from musicagent.ratelimit.headers import parse_rate_limit_headers
 from musicagent.ratelimit.stores import MemoryRateLimitStore, RateLimitStore, Reservation
 
 __all__ = ["RateLimitStatus", "RateLimiter", "credential_fingerprint"]
-
-
-def credential_fingerprint(*parts: str, kind: str = "credential") -> str:
-    """A short, one-way hash of a credential, usable as the key of `RateLimiter.shared`.
-
-    The same hash the credential classes use for their `identity` (so
-    `credential_fingerprint(token, kind="token") == TokenAuth(token).identity`, which is what
-    `musicagent.auth.credential_identity` returns for it). Pass the token (or key and secret);
-    only the hash is kept, so the registry never holds a secret.
-    """
-    return _fingerprint(kind, *parts)
 
 
 @dataclass(frozen=True)
