@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from musicagent.errors import InvalidParameterError
 from musicagent.export.base import Layout, RecordEncoder, StreamExporter
 from musicagent.export.flatten import FieldNames, Flattener, cell_text
-from musicagent.export.records import Record, dump_json
+from musicagent.export.records import Item, Record, as_record, dump_json
 
 __all__ = ["EXTRA_COLUMN", "FORMULA_LEADS", "CsvExporter", "neutralise_formula"]
 
@@ -99,8 +99,8 @@ class _CsvEncoder(RecordEncoder):
     def preamble(self) -> bytes:
         return (_BOM if self.excel else b"") + self._row(self.header)
 
-    def encode(self, record: Record, index: int) -> bytes:
-        row = self.flattener(record)
+    def encode(self, record: Item, index: int) -> bytes:
+        row = self.flattener(as_record(record))
         cells = [cell_text(row.pop(column, None)) for column in self.data_columns]
         extra = {
             column: value for column, value in row.items() if value is not None and value != ""

@@ -79,6 +79,7 @@ from musicagent.export.checkpoint import (
 )
 from musicagent.export.destination import Destination, open_stream, resolve_destination
 from musicagent.export.lock import ExportLock
+from musicagent.export.records import as_record
 from musicagent.pagination import MAX_PAGES, item_identity
 
 __all__ = [
@@ -332,7 +333,7 @@ class _JobRun:
         page count is the first page's, an empty page or a page repeating the previous one's
         items ends the export, and no export goes past `MAX_PAGES`.
         """
-        records = list(self.exporter.validate_data(page.items))
+        records = list(self.exporter.prepare(page.items))
         if number > MAX_PAGES:
             raise PaginationError(
                 f"stopped after {MAX_PAGES} pages; the server keeps announcing more",
@@ -377,7 +378,8 @@ class _JobRun:
             raise io_error(exc, self.job.checkpoint_path, "write") from exc
 
     def _start(self, first_page: list[Any]) -> None:
-        layout = self.exporter.plan(first_page[: self.exporter.sample_size])
+        sample = first_page[: self.exporter.sample_size]
+        layout = self.exporter.plan([as_record(item) for item in sample])
         self.state.layout = layout
         self.encoder = self.exporter.staging_encoder(layout)
         if self.target.stream:
