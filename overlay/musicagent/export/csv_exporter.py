@@ -61,9 +61,16 @@ FORMULA_LEADS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+#: First characters after which a cell needs a closer look: the formula leads and the space
+#: that may come before them. Any other first character (most cells) leaves the cell as it is.
+_LOOK_CLOSER = FORMULA_LEADS | {" "}
+
+
 def neutralise_formula(cell: str) -> str:
     """`cell` with a `'` in front when a spreadsheet would read it as a formula (see the
     module documentation for the exact rule); any other cell unchanged."""
+    if not cell or cell[0] not in _LOOK_CLOSER:
+        return cell
     lead = cell.lstrip(" ")[:1]
     if lead and lead in FORMULA_LEADS and not _PLAIN_NUMBER.fullmatch(cell.strip(" ")):
         return "'" + cell
@@ -101,7 +108,8 @@ class _CsvEncoder(RecordEncoder):
 
     def encode(self, record: Item, index: int) -> bytes:
         row = self.flattener(as_record(record))
-        cells = [cell_text(row.pop(column, None)) for column in self.data_columns]
+        pop = row.pop
+        cells = [cell_text(pop(column, None)) for column in self.data_columns]
         extra = {
             column: value for column, value in row.items() if value is not None and value != ""
         }

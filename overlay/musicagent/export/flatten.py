@@ -65,6 +65,11 @@ _CUSTOM_FIELD_KEYS = frozenset({"field_id", "value"})
 
 def cell_text(value: Scalar | object) -> str:
     """A flattened value as CSV text: `null` is empty, booleans are `true`/`false`."""
+    kind = type(value)
+    if kind is str:  # the common cases by exact type first: no subclass checks
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return ""
     if value is True:
@@ -80,14 +85,22 @@ def cell_text(value: Scalar | object) -> str:
     return str(value)
 
 
+#: The exact types JSON decodes scalars to: flattened as they are, no `isinstance` needed.
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: object) -> Scalar:
     """A value that is not a list or object, as a flattened scalar (odd types as their text)."""
-    if value is None or isinstance(value, str | int | float | bool):
+    if type(value) in _PLAIN_SCALARS:
+        return value  # type: ignore[return-value]
+    if isinstance(value, str | int | float | bool):
         return value
     return str(value)
 
 
 def _is_scalar(value: object) -> bool:
+    if type(value) in _PLAIN_SCALARS:
+        return True
     return not isinstance(value, Mapping | list | tuple)
 
 
@@ -172,8 +185,21 @@ class Flattener:
         return f"{prefix}.{self.field_names.get(key, key)}"
 
     def _object(self, row: dict[str, Scalar], prefix: str, mapping: Mapping[str, Any]) -> None:
+        plain = _PLAIN_SCALARS
         for key, value in mapping.items():
-            self._value(row, f"{prefix}{key}", value)
+            name = f"{prefix}{key}"
+            kind = type(value)
+            if kind in plain:  # most members: a scalar by exact type, straight into the row
+                if name in row:
+                    add_column(row, name, value)
+                else:
+                    row[name] = value
+            elif kind is dict:
+                self._object(row, f"{name}.", value)
+            elif kind is list:
+                self._list(row, name, value)
+            else:
+                self._value(row, name, value)
 
     def _value(self, row: dict[str, Scalar], name: str, value: object) -> None:
         if isinstance(value, Mapping):
