@@ -106,7 +106,7 @@ def _is_scalar(value: object) -> bool:
 
 def _element_label(element: object) -> str:
     """The readable text of one element of a list of objects: its main field."""
-    if isinstance(element, Mapping):
+    if type(element) is dict or isinstance(element, Mapping):
         for field in MAIN_FIELDS:
             value = element.get(field)
             if value is None or value == "":
@@ -119,7 +119,8 @@ def _element_label(element: object) -> str:
 
 
 def _separator_after(element: object) -> str:
-    join = element.get("join") if isinstance(element, Mapping) else None
+    is_mapping = type(element) is dict or isinstance(element, Mapping)
+    join = element.get("join") if is_mapping else None  # type: ignore[attr-defined]
     if isinstance(join, str) and join.strip():
         # Discogs credits read "A, B" and "A & B" / "A Feat. B": a comma hugs the name before it.
         word = join.strip()
@@ -141,7 +142,9 @@ def readable_join(elements: Sequence[object]) -> str:
 
 def _is_custom_field_list(values: Sequence[object]) -> bool:
     return bool(values) and all(
-        isinstance(value, Mapping) and "field_id" in value and value.keys() <= _CUSTOM_FIELD_KEYS
+        (type(value) is dict or isinstance(value, Mapping))
+        and "field_id" in value
+        and value.keys() <= _CUSTOM_FIELD_KEYS
         for value in values
     )
 

@@ -53,7 +53,7 @@ def as_record(item: object, *, index: int = 0) -> Record:
     Raises:
         InvalidParameterError: (`items`) when the item is neither a model nor a mapping.
     """
-    if isinstance(item, Mapping):
+    if type(item) is dict or isinstance(item, Mapping):
         return item
     if isinstance(item, BaseModel):
         to_dict = getattr(item, "to_dict", None)
