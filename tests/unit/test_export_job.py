@@ -1,5 +1,6 @@
-"""Resumable exports: checkpoints after every page, a resumed export byte-identical to an
-uninterrupted one in every format, refusal of foreign checkpoints, progress and cleanup."""
+"""Resumable exports: checkpoints at most once a second (and when a run stops), a resumed
+export byte-identical to an uninterrupted one in every format, refusal of foreign checkpoints,
+progress and cleanup."""
 
 from __future__ import annotations
 
