@@ -142,3 +142,17 @@ def test_models_are_exported_without_being_dumped_to_dicts(
 
     assert exported == expected
     assert paged == expected
+
+
+@pytest.mark.parametrize(
+    "members",
+    [{}, {"type": "release", "role": "Main"}, {"role": "Remix"}],
+    ids=["declared-only", "extras", "one-extra"],
+)
+def test_a_model_identifies_itself_as_its_dict_does(members: dict[str, Any]) -> None:
+    from musicagent.pagination import item_identity
+
+    model = CollectionItem.model_validate({**_template(), **members})
+
+    assert item_identity(model) == item_identity(model.to_dict())
+    assert item_identity(model)[2:] == (members.get("type"), members.get("role"))

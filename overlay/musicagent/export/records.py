@@ -161,6 +161,9 @@ def json_bytes(item: Item, *, indent: int | None = None) -> bytes:
         serializer = _direct_serializer(type(item))
         if serializer is not None:
             data = serializer.to_json(item, indent=indent, by_alias=True, exclude_unset=True)
-            if _OTHER_FLOAT_SPELLING.search(data) is None:
+            # Two quick scans rule out almost every item before the pattern is tried.
+            if (b"e-" not in data and b"0.0000" not in data) or (
+                _OTHER_FLOAT_SPELLING.search(data) is None
+            ):
                 return data
     return dump_json(as_record(item), indent=indent).encode("utf-8")
