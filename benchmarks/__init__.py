@@ -11,7 +11,8 @@ sandbox counts the requests and the 429s.
     make bench BENCH_ARGS="--only crawl,requests"
 
 Scenarios (``--only``): ``crawl``, ``crawl-preset``, ``crawl-shared`` (or ``crawls``),
-``requests``, ``overhead``, ``parsing``, ``export``, ``cache``, ``cache-cpu``.
+``requests``, ``overhead``, ``parsing``, ``export``, ``export-cli`` (the real
+``musicagent export`` over HTTP beside an httpx + orjson floor), ``cache``, ``cache-cpu``.
 ``--clients`` picks clients.
 ``benchmarks/export_scale.py`` also runs alone (see its docstring).
 """

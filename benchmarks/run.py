@@ -24,6 +24,7 @@ from benchmarks.adapters import CLIENTS, is_installed
 from benchmarks.cache import cache_section
 from benchmarks.cache_cpu import cache_cpu_section
 from benchmarks.crawl import VARIANTS, crawl_section
+from benchmarks.export_cli import export_cli_section
 from benchmarks.exports import export_section
 from benchmarks.launch import ROOT
 from benchmarks.overhead import overhead_section
@@ -52,6 +53,7 @@ SCENARIOS: dict[str, Runner] = {
     "overhead": overhead_section,
     "parsing": parsing_section,
     "export": export_section,
+    "export-cli": export_cli_section,
     "cache": cache_section,
     "cache-cpu": cache_cpu_section,
 }

@@ -245,3 +245,63 @@ def test_csv_cells_read_back_equal_to_the_flattened_values(
         expected = {k: v for k, v in flat.items() if (k in in_header or v != "")}
         expected.update({k: "" for k in in_header if k not in flat})
         assert {**in_header, **extra} == expected
+
+
+# --- the exact-type fast paths give what the general path gives --------------------------------
+
+
+class _Text(str):
+    """A str subclass: never takes the exact-type fast path."""
+
+
+class _Number(int):
+    """An int subclass (like an IntEnum): never takes the exact-type fast path."""
+
+
+class _Mapping(dict[str, Any]):
+    """A dict subclass: never takes the exact-type fast path."""
+
+
+def _disguised(value: Any) -> Any:
+    """The same data in types the fast paths do not take: subclasses, tuples for lists."""
+    if isinstance(value, dict):
+        return _Mapping({key: _disguised(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_disguised(item) for item in value)
+    if type(value) is str:
+        return _Text(value)
+    if type(value) is int:
+        return _Number(value)
+    return value
+
+
+_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "name", "join", "a", "a.b", "value"]), inner)
+        | st.lists(
+            st.fixed_dictionaries({"field_id": st.integers(1, 3), "value": inner}), min_size=1
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record=st.dictionaries(st.sampled_from(["id", "a", "a.b", "notes", "x"]), _VALUES))
+def test_fast_paths_flatten_and_write_cells_exactly_as_the_general_path(
+    record: dict[str, Any],
+) -> None:
+    flattener = Flattener(FIELDS)
+
+    fast = flattener(record)
+    general = flattener(_disguised(record))
+
+    assert list(fast) == list(general)
+    assert [cell_text(value) for value in fast.values()] == [
+        cell_text(value) for value in general.values()
+    ]

@@ -1,5 +1,6 @@
-"""Resumable exports: checkpoints after every page, a resumed export byte-identical to an
-uninterrupted one in every format, refusal of foreign checkpoints, progress and cleanup."""
+"""Resumable exports: checkpoints at most once a second (and when a run stops), a resumed
+export byte-identical to an uninterrupted one in every format, refusal of foreign checkpoints,
+progress and cleanup."""
 
 from __future__ import annotations
 
@@ -217,11 +218,18 @@ def test_a_killed_process_resumes_to_the_same_file(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, check=False, cwd=ROOT
     )
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
-    assert checkpoint_of(folder, "csv")["last_page"] == 3
+    # Killed between checkpoints: the last one is the first page's (the next was a second
+    # away); pages 2 and 3 are in the partial file past it, and are fetched again.
+    checkpoint = checkpoint_of(folder, "csv")
+    assert checkpoint["last_page"] == 1
+    assert (folder / "collection.csv.partial").stat().st_size > checkpoint["partial_bytes"]
+    source = Source()
 
-    result = make_job(folder, "csv", Source()).run(resume=True)
+    result = make_job(folder, "csv", source).run(resume=True)
 
+    assert source.asked == [2, 3, 4, 5]
     assert result.destination.read_bytes() == expected
+    assert result.items_written == TOTAL
 
 
 @pytest.mark.parametrize("format_name", list(FORMATS))
@@ -419,23 +427,120 @@ def test_a_page_without_pagination_counts_as_the_only_page() -> None:
     assert page_contents({"wants": [{"id": 1}]}, "wants") == ([{"id": 1}], 1, None)
 
 
-def test_durable_jobs_sync_partial_and_checkpoint_to_disk(
+class Clock:
+    """The checkpoint clock of a job, moved on by the page source: `step` seconds a page."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _paged_source(clock: Clock, pages: list[list[Any]]) -> Callable[[int], Any]:
+    def fetch(number: int) -> tuple[list[Any], int, int]:
+        clock.now += clock.step
+        return pages[number - 1], len(pages), sum(map(len, pages))
+
+    return fetch
+
+
+def test_checkpoints_are_saved_at_most_once_a_second_and_at_the_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    synced: list[int] = []
-    real_fsync = os.fsync
+    from musicagent.export import job as job_module
+    from musicagent.export.checkpoint import Checkpoint
 
-    def counting_fsync(fd: int) -> None:
-        synced.append(fd)
+    clock = Clock(step=0.3)
+    monkeypatch.setattr(job_module, "_clock", clock)
+    saved: list[tuple[int, bool]] = []
+    real_save = Checkpoint.save
+
+    def recording_save(self: Checkpoint, path: Path, *, durable: bool = True) -> None:
+        saved.append((self.last_page, self.finishing is not None))
+        real_save(self, path, durable=durable)
+
+    monkeypatch.setattr(Checkpoint, "save", recording_save)
+    pages = [[item(n)] for n in range(10)]
+    expected = make_job(tmp_path, "jsonl", Source(pages=pages)).run().destination.read_bytes()
+    saved.clear()
+    (tmp_path / "throttled").mkdir()
+
+    result = make_job(tmp_path / "throttled", "jsonl", _paged_source(clock, pages)).run()
+
+    # Page 1 at once; then the first page a second or more later (pages 5 and 9, 0.3 s
+    # apart); the last page before finishing; then the finishing record.
+    assert saved == [(1, False), (5, False), (9, False), (10, False), (10, True)]
+    assert result.destination.read_bytes() == expected
+
+
+def test_each_checkpoint_syncs_the_partial_file_before_recording_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from musicagent.export import job as job_module
+    from musicagent.export.checkpoint import Checkpoint
+
+    clock = Clock(step=0.6)
+    monkeypatch.setattr(job_module, "_clock", clock)
+    events: list[str] = []
+    real_fsync, real_save = os.fsync, Checkpoint.save
+    partial = tmp_path / "collection.jsonl.partial"
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        on_disk = partial.stat() if partial.exists() else None
+        is_partial = on_disk is not None and (on_disk.st_dev, on_disk.st_ino) == (
+            info.st_dev,
+            info.st_ino,
+        )
+        events.append(f"sync {info.st_size}" if is_partial else "sync other")
         real_fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", counting_fsync)
-    job = make_job(tmp_path, "jsonl", Source())
+    def save(self: Checkpoint, path: Path, *, durable: bool = True) -> None:
+        events.append(f"save {self.partial_bytes}")
+        real_save(self, path, durable=durable)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(Checkpoint, "save", save)
+    job = make_job(tmp_path, "jsonl", _paged_source(clock, PAGES))
     job.durable = True
 
     job.run()
 
-    assert len(synced) >= 2 * PAGE_COUNT  # partial file and checkpoint, every page
+    saves = [index for index, event in enumerate(events) if event.startswith("save")]
+    partial_syncs = [
+        event for event in events if event.startswith("sync ") and "other" not in event
+    ]
+    assert 2 <= len(saves) < PAGE_COUNT + 1  # not one per page
+    for index in saves[:-1]:  # the last is the finishing record, after the trailer's sync
+        recorded = int(events[index].split()[1])
+        synced = events[index - 1]
+        assert synced.startswith("sync ") and synced != "sync other"
+        assert int(synced.split()[1]) >= recorded  # the bytes it points to are on disk
+    assert len(partial_syncs) <= len(saves) + 1
+
+
+def test_an_error_between_checkpoints_checkpoints_the_pages_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from musicagent.export import job as job_module
+
+    clock = Clock(step=0.01)
+    monkeypatch.setattr(job_module, "_clock", clock)
+    fetch = _paged_source(clock, PAGES)
+
+    def failing(number: int) -> Any:
+        if number == 4:
+            raise NetworkDown("page 4")
+        return fetch(number)
+
+    with pytest.raises(NetworkDown):
+        make_job(tmp_path, "csv", failing).run()
+
+    checkpoint = checkpoint_of(tmp_path, "csv")
+    assert checkpoint["last_page"] == 3  # not 1: the stop itself saved the progress
+    assert (tmp_path / "collection.csv.partial").stat().st_size == checkpoint["partial_bytes"]
 
 
 # --- a server cannot make an export endless ------------------------------------------------------

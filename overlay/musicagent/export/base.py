@@ -36,7 +36,7 @@ from musicagent.export.atomic import (
 )
 from musicagent.export.destination import Destination, open_stream, resolve_destination
 from musicagent.export.lock import ExportLock
-from musicagent.export.records import Record, iter_records
+from musicagent.export.records import Item, Record, as_record, iter_records
 
 __all__ = [
     "BeforeReplace",
@@ -100,8 +100,10 @@ class RecordEncoder(ABC):
         return b""
 
     @abstractmethod
-    def encode(self, record: Record, index: int) -> bytes:
-        """The bytes of one record; `index` counts the records written before it (0-based)."""
+    def encode(self, record: Item, index: int) -> bytes:
+        """The bytes of one record (what the exporter's `prepare` yields: a plain record, or
+        for the JSON formats the item itself); `index` counts the records written before it
+        (0-based)."""
 
     def trailer(self, count: int) -> bytes:
         """Written once after the last of `count` records (a closing bracket)."""
@@ -109,7 +111,7 @@ class RecordEncoder(ABC):
 
 
 def write_records(
-    handle: BinaryIO, encoder: RecordEncoder, records: Iterable[Record], *, start: int
+    handle: BinaryIO, encoder: RecordEncoder, records: Iterable[Item], *, start: int
 ) -> int:
     """Encode and write records one by one; returns the running count (`start` + written)."""
     index = start
@@ -149,6 +151,15 @@ class Exporter(ABC):
                 iterating) for the first item that is neither a Pydantic model nor a dict.
         """
         return iter_records(items)
+
+    def prepare(self, items: Iterable[object]) -> Iterator[Item]:
+        """The items as this format's encoder takes them, checked as they stream past: plain
+        records (`validate_data`) unless the format can use the models themselves.
+
+        Raises:
+            InvalidParameterError: as `validate_data` does.
+        """
+        return self.validate_data(items)
 
     def options(self) -> dict[str, Any]:
         """The settings that shape the output, as JSON-ready data (hashed into checkpoints)."""
@@ -216,9 +227,9 @@ class Exporter(ABC):
         """
         target = resolve_destination(destination)
         self.check_destination(target)
-        records = self.validate_data(items)
+        records = self.prepare(items)
         sample = list(islice(records, self.sample_size))
-        layout = self.plan(sample)
+        layout = self.plan([as_record(item) for item in sample])
         encoder = self.staging_encoder(layout)
         if target.stream:
             return self._export_to_stream(target, encoder, layout, chain(sample, records))
@@ -247,7 +258,7 @@ class Exporter(ABC):
         target: Destination,
         encoder: RecordEncoder,
         layout: Layout,
-        records: Iterable[Record],
+        records: Iterable[Item],
     ) -> ExportResult:
         with open_stream(target) as handle:
             try:

@@ -1,11 +1,14 @@
 """The checkpoint of a resumable export: `<destination>.checkpoint.json`.
 
-After every completed page, `ExportJob` records what it has done beside the destination: the
-export kind and query, the format and a hash of its options, the last completed page, the
+At most once a second (see `musicagent.export.job.CHECKPOINT_INTERVAL`), after the last page
+and when a run stops, `ExportJob` records what it has done beside the destination: the export
+kind and query, the format and a hash of its options, the last completed page, the
 number of items written, the partial output file and how many of its bytes are complete, and
-the layout chosen at the start (the CSV header). The file is replaced atomically, so it always
-describes a consistent state; bytes of a page written after the last checkpoint are cut off
-when the export resumes, which is why a resumed file has no lost and no duplicated rows.
+the layout chosen at the start (the CSV header). The partial file is synced before the
+checkpoint that points into it is written, and the checkpoint is replaced atomically, so it
+always describes a consistent state; bytes written after the last checkpoint are cut off when
+the export resumes and their pages fetched again, which is why a resumed file has no lost and
+no duplicated rows.
 
 Just before the finished file is renamed over the destination, the checkpoint records which
 file that is (`finishing`: device, inode and size). A run killed after the rename but before

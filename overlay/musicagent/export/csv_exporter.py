@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from musicagent.errors import InvalidParameterError
 from musicagent.export.base import Layout, RecordEncoder, StreamExporter
 from musicagent.export.flatten import FieldNames, Flattener, cell_text
-from musicagent.export.records import Record, dump_json
+from musicagent.export.records import Item, Record, as_record, dump_json
 
 __all__ = ["EXTRA_COLUMN", "FORMULA_LEADS", "CsvExporter", "neutralise_formula"]
 
@@ -61,9 +61,16 @@ FORMULA_LEADS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+#: First characters after which a cell needs a closer look: the formula leads and the space
+#: that may come before them. Any other first character (most cells) leaves the cell as it is.
+_LOOK_CLOSER = FORMULA_LEADS | {" "}
+
+
 def neutralise_formula(cell: str) -> str:
     """`cell` with a `'` in front when a spreadsheet would read it as a formula (see the
     module documentation for the exact rule); any other cell unchanged."""
+    if not cell or cell[0] not in _LOOK_CLOSER:
+        return cell
     lead = cell.lstrip(" ")[:1]
     if lead and lead in FORMULA_LEADS and not _PLAIN_NUMBER.fullmatch(cell.strip(" ")):
         return "'" + cell
@@ -99,9 +106,10 @@ class _CsvEncoder(RecordEncoder):
     def preamble(self) -> bytes:
         return (_BOM if self.excel else b"") + self._row(self.header)
 
-    def encode(self, record: Record, index: int) -> bytes:
-        row = self.flattener(record)
-        cells = [cell_text(row.pop(column, None)) for column in self.data_columns]
+    def encode(self, record: Item, index: int) -> bytes:
+        row = self.flattener(as_record(record))
+        pop = row.pop
+        cells = [cell_text(pop(column, None)) for column in self.data_columns]
         extra = {
             column: value for column, value in row.items() if value is not None and value != ""
         }

@@ -65,6 +65,11 @@ _CUSTOM_FIELD_KEYS = frozenset({"field_id", "value"})
 
 def cell_text(value: Scalar | object) -> str:
     """A flattened value as CSV text: `null` is empty, booleans are `true`/`false`."""
+    kind = type(value)
+    if kind is str:  # the common cases by exact type first: no subclass checks
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return int.__repr__(value)
     if value is None:
         return ""
     if value is True:
@@ -80,20 +85,28 @@ def cell_text(value: Scalar | object) -> str:
     return str(value)
 
 
+#: The exact types JSON decodes scalars to: flattened as they are, no `isinstance` needed.
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: object) -> Scalar:
     """A value that is not a list or object, as a flattened scalar (odd types as their text)."""
-    if value is None or isinstance(value, str | int | float | bool):
+    if type(value) in _PLAIN_SCALARS:
+        return value  # type: ignore[return-value]
+    if isinstance(value, str | int | float | bool):
         return value
     return str(value)
 
 
 def _is_scalar(value: object) -> bool:
+    if type(value) in _PLAIN_SCALARS:
+        return True
     return not isinstance(value, Mapping | list | tuple)
 
 
 def _element_label(element: object) -> str:
     """The readable text of one element of a list of objects: its main field."""
-    if isinstance(element, Mapping):
+    if type(element) is dict or isinstance(element, Mapping):
         for field in MAIN_FIELDS:
             value = element.get(field)
             if value is None or value == "":
@@ -106,7 +119,8 @@ def _element_label(element: object) -> str:
 
 
 def _separator_after(element: object) -> str:
-    join = element.get("join") if isinstance(element, Mapping) else None
+    is_mapping = type(element) is dict or isinstance(element, Mapping)
+    join = element.get("join") if is_mapping else None  # type: ignore[attr-defined]
     if isinstance(join, str) and join.strip():
         # Discogs credits read "A, B" and "A & B" / "A Feat. B": a comma hugs the name before it.
         word = join.strip()
@@ -128,7 +142,9 @@ def readable_join(elements: Sequence[object]) -> str:
 
 def _is_custom_field_list(values: Sequence[object]) -> bool:
     return bool(values) and all(
-        isinstance(value, Mapping) and "field_id" in value and value.keys() <= _CUSTOM_FIELD_KEYS
+        (type(value) is dict or isinstance(value, Mapping))
+        and "field_id" in value
+        and value.keys() <= _CUSTOM_FIELD_KEYS
         for value in values
     )
 
@@ -172,8 +188,21 @@ class Flattener:
         return f"{prefix}.{self.field_names.get(key, key)}"
 
     def _object(self, row: dict[str, Scalar], prefix: str, mapping: Mapping[str, Any]) -> None:
+        plain = _PLAIN_SCALARS
         for key, value in mapping.items():
-            self._value(row, f"{prefix}{key}", value)
+            name = f"{prefix}{key}"
+            kind = type(value)
+            if kind in plain:  # most members: a scalar by exact type, straight into the row
+                if name in row:
+                    add_column(row, name, value)
+                else:
+                    row[name] = value
+            elif kind is dict:
+                self._object(row, f"{name}.", value)
+            elif kind is list:
+                self._list(row, name, value)
+            else:
+                self._value(row, name, value)
 
     def _value(self, row: dict[str, Scalar], name: str, value: object) -> None:
         if isinstance(value, Mapping):

@@ -1,10 +1,15 @@
 """Resumable exports: drive a page source, write page by page, checkpoint, resume.
 
 An `ExportJob` asks `fetch_page(n)` for pages 1, 2, … until the last one, writes each page's
-items to `<destination>.partial` and, after every completed page, records a checkpoint in
-`<destination>.checkpoint.json` (see `musicagent.export.checkpoint`). When the last page is
-written the partial file is finished (the JSON array closed; SQLite loaded) and renamed over
-the destination; checkpoint and partial file are removed.
+items to `<destination>.partial` and records a checkpoint in `<destination>.checkpoint.json`
+(see `musicagent.export.checkpoint`): after the first page, then after the first page that
+completes at least `CHECKPOINT_INTERVAL` (one second) after the previous checkpoint, after the
+last page, and when the run stops on an error or Ctrl-C. Each checkpoint first syncs the
+partial file, then records how many of its bytes are complete, so a checkpoint never points
+past what is on disk; a kill between two checkpoints only costs the pages written since the
+last one, fetched again on resume. When the last page is written the partial file is finished
+(the JSON array closed; SQLite loaded) and renamed over the destination; checkpoint and
+partial file are removed.
 
 If the export is interrupted — Ctrl-C, a killed process, a network failure that outlasts the
 retries — run it again with `resume=True`: it cuts the partial file back to the last
@@ -43,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -79,9 +85,11 @@ from musicagent.export.checkpoint import (
 )
 from musicagent.export.destination import Destination, open_stream, resolve_destination
 from musicagent.export.lock import ExportLock
+from musicagent.export.records import as_record
 from musicagent.pagination import MAX_PAGES, item_identity
 
 __all__ = [
+    "CHECKPOINT_INTERVAL",
     "FINISH_STEPS",
     "PRIVATE_KINDS",
     "AsyncExportJob",
@@ -112,6 +120,14 @@ ProgressCallback = Callable[[int, int | None, int, int], None]
 
 #: Export kinds holding a user's own data (addresses, prices, notes): their files stay 0600.
 PRIVATE_KINDS = frozenset({"collection", "wantlist", "inventory", "orders"})
+
+#: Seconds between two checkpoints (each one an fsync of the partial file and of the
+#: checkpoint, and a rename): syncing after every page of 100 items would cost more than
+#: writing it. A kill loses at most the pages of the last interval; they are fetched again.
+CHECKPOINT_INTERVAL = 1.0
+
+#: The clock of the checkpoint interval (a seam for tests).
+_clock = time.monotonic
 
 #: The steps of finishing an export, in order. A run killed after any of them resumes to the
 #: same file (the kill-and-resume tests stop the process at each).
@@ -210,6 +226,10 @@ class _JobRun:
         self.finished: ExportResult | None = None
         self.lock: ExportLock | None = None
         self._last: tuple[object, ...] = ()
+        #: When the last checkpoint was saved (None: not yet in this run).
+        self._saved_at: float | None = None
+        #: Pages written since the last checkpoint.
+        self._unsaved = False
         self.exporter.check_destination(self.target)
         if self.target.stream:
             if resume:
@@ -332,7 +352,7 @@ class _JobRun:
         page count is the first page's, an empty page or a page repeating the previous one's
         items ends the export, and no export goes past `MAX_PAGES`.
         """
-        records = list(self.exporter.validate_data(page.items))
+        records = list(self.exporter.prepare(page.items))
         if number > MAX_PAGES:
             raise PaginationError(
                 f"stopped after {MAX_PAGES} pages; the server keeps announcing more",
@@ -356,8 +376,6 @@ class _JobRun:
                 self.handle, self.encoder, records, start=self.state.items_written
             )
             self.handle.flush()
-            if self.job.durable and not self.target.stream:
-                os.fsync(self.handle.fileno())
         except OSError as exc:
             where = self.target.path if self.target.stream else self.job.partial_path
             raise io_error(exc, where, "write") from exc
@@ -367,17 +385,41 @@ class _JobRun:
         self.state.items_total = page.total_items
         if not self.target.stream:
             self.state.partial_bytes = self.handle.tell()
-            self._save()
+            self._unsaved = True
+            if self._saved_at is None or _clock() - self._saved_at >= CHECKPOINT_INTERVAL:
+                self._checkpoint()
         self._report()
+
+    def _checkpoint(self) -> None:
+        """Sync the partial file, then record the checkpoint that points into it."""
+        assert self.handle is not None
+        try:
+            self.handle.flush()
+            if self.job.durable:
+                os.fsync(self.handle.fileno())
+        except OSError as exc:
+            raise io_error(exc, self.job.partial_path, "write") from exc
+        self._save()
+
+    def save_progress(self) -> None:
+        """Checkpoint the pages written since the last checkpoint, when the run stops early
+        (an error, Ctrl-C): the resume then starts right after them. Best effort: if the
+        partial file cannot be synced (a full disk), the last checkpoint stands."""
+        if self._unsaved and self.handle is not None and self.finished is None:
+            with contextlib.suppress(OSError, LocalIOError):
+                self._checkpoint()
 
     def _save(self) -> None:
         try:
             self.state.save(self.job.checkpoint_path, durable=self.job.durable)
         except OSError as exc:
             raise io_error(exc, self.job.checkpoint_path, "write") from exc
+        self._unsaved = False
+        self._saved_at = _clock()
 
     def _start(self, first_page: list[Any]) -> None:
-        layout = self.exporter.plan(first_page[: self.exporter.sample_size])
+        sample = first_page[: self.exporter.sample_size]
+        layout = self.exporter.plan([as_record(item) for item in sample])
         self.state.layout = layout
         self.encoder = self.exporter.staging_encoder(layout)
         if self.target.stream:
@@ -402,6 +444,8 @@ class _JobRun:
         assert self.handle is not None and self.encoder is not None
         if self.target.stream:
             return self._finish_stream()
+        if self._unsaved:  # every page on disk and recorded before finishing begins
+            self._checkpoint()
         staged = Staged(self.job.partial_path, self.handle)
 
         def record(final: BinaryIO, path: Path) -> None:
@@ -445,11 +489,14 @@ class _JobRun:
         )
         return dataclasses.replace(result, pages=self.state.last_page)
 
-    def note_checkpoint(self, error: LocalIOError) -> None:
-        """Tell a local failure whether a checkpoint lets the export resume."""
-        stream = self.target.stream
-        if error.checkpoint is None and not stream and self.job.checkpoint_path.exists():
-            error.checkpoint = str(self.job.checkpoint_path)
+    def stopped(self, error: BaseException) -> None:
+        """The run stops on `error`: checkpoint what was written; tell a local failure
+        whether a checkpoint lets the export resume."""
+        self.save_progress()
+        if isinstance(error, LocalIOError):
+            stream = self.target.stream
+            if error.checkpoint is None and not stream and self.job.checkpoint_path.exists():
+                error.checkpoint = str(self.job.checkpoint_path)
 
     def close(self) -> None:
         """Close the partial file (it stays on disk for a resume) and release the lock."""
@@ -484,8 +531,9 @@ class ExportJob(_ExportJobBase):
             checkpoint so a resume never mixes exports.
         query: the arguments of the export (user, folder, sort…), recorded likewise.
         on_progress: `on_progress(items_done, items_total, pages_done, pages_total)`.
-        durable: sync the partial file and checkpoint to disk after every page (default), so
-            even a power cut loses at most the page in flight.
+        durable: sync the partial file and the checkpoint to disk at every checkpoint
+            (default; see `CHECKPOINT_INTERVAL`), so even a power cut loses at most the pages
+            of the last second, which a resume fetches again.
         private: keep the finished file `0600` (default: for the kinds in `PRIVATE_KINDS`).
     """
 
@@ -529,8 +577,8 @@ class ExportJob(_ExportJobBase):
             while (number := run.next_page()) is not None:
                 run.accept(number, _page_result(number, self.fetch_page(number)))
             return run.finish()
-        except LocalIOError as exc:
-            run.note_checkpoint(exc)
+        except BaseException as exc:
+            run.stopped(exc)
             raise
         finally:
             run.close()
@@ -569,8 +617,8 @@ class AsyncExportJob(_ExportJobBase):
             while (number := run.next_page()) is not None:
                 run.accept(number, _page_result(number, await self.fetch_page(number)))
             return run.finish()
-        except LocalIOError as exc:
-            run.note_checkpoint(exc)
+        except BaseException as exc:
+            run.stopped(exc)
             raise
         finally:
             run.close()

@@ -12,10 +12,11 @@ has, including fields Discogs added after this release.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from musicagent.export.base import Layout, RecordEncoder, StreamExporter
-from musicagent.export.records import Record, dump_json
+from musicagent.export.records import Item, check_items, json_bytes
 
 __all__ = ["JsonExporter", "JsonLinesExporter"]
 
@@ -29,20 +30,28 @@ class _JsonArrayEncoder(RecordEncoder):
     def preamble(self) -> bytes:
         return b"["
 
-    def encode(self, record: Record, index: int) -> bytes:
+    def encode(self, record: Item, index: int) -> bytes:
         if not self.pretty:
-            text = dump_json(record)
-            return (text if index == 0 else "," + text).encode("utf-8")
+            data = json_bytes(record)
+            return data if index == 0 else b"," + data
         # JSON text never holds a raw newline inside a string, so indenting every line by one
         # level nests the item inside the array exactly as json.dumps would.
-        text = dump_json(record, indent=_INDENT).replace("\n", "\n  ")
-        return (("\n  " if index == 0 else ",\n  ") + text).encode("utf-8")
+        data = json_bytes(record, indent=_INDENT).replace(b"\n", b"\n  ")
+        return (b"\n  " if index == 0 else b",\n  ") + data
 
     def trailer(self, count: int) -> bytes:
         return b"\n]\n" if self.pretty and count else b"]\n"
 
 
-class JsonExporter(StreamExporter):
+class _ItemsAsTheyAre(StreamExporter):
+    """JSON formats take models as they are: `json_bytes` serialises them in one step."""
+
+    def prepare(self, items: Iterable[object]) -> Iterator[Item]:
+        """The items, checked, unconverted."""
+        return check_items(items)
+
+
+class JsonExporter(_ItemsAsTheyAre):
     """Export items as one JSON array, written incrementally.
 
     Args:
@@ -66,11 +75,11 @@ class JsonExporter(StreamExporter):
 
 
 class _JsonLinesEncoder(RecordEncoder):
-    def encode(self, record: Record, index: int) -> bytes:
-        return (dump_json(record) + "\n").encode("utf-8")
+    def encode(self, record: Item, index: int) -> bytes:
+        return json_bytes(record) + b"\n"
 
 
-class JsonLinesExporter(StreamExporter):
+class JsonLinesExporter(_ItemsAsTheyAre):
     """Export items as JSON Lines: one compact JSON object per line, streamed."""
 
     format_name = "jsonl"

@@ -3,24 +3,47 @@
 Every exporter accepts the models the client returns (`DiscogsModel.to_dict()` keeps unknown
 fields, so nothing a newer API sends is dropped) and plain dicts alike; this module is the one
 place that decides how an item becomes a record and how a record becomes JSON text.
+
+A model on its way to a JSON format is not turned into a dict first: `json_bytes` has
+pydantic-core write its JSON in one step, byte for byte the text `dump_json(as_record(model))`
+gives (the rare float pydantic-core spells differently is caught and written the long way).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import SchemaSerializer
 
 from musicagent.errors import InvalidParameterError
 
-__all__ = ["Item", "Record", "as_record", "dump_json", "iter_records"]
+__all__ = [
+    "Item",
+    "Record",
+    "as_record",
+    "check_items",
+    "dump_json",
+    "iter_records",
+    "json_bytes",
+]
 
 #: What an exporter accepts per item: a Pydantic model (any `DiscogsModel`) or a mapping.
 Item = BaseModel | Mapping[str, Any]
 #: One item as plain JSON-compatible data.
 Record = Mapping[str, Any]
+
+
+def _not_an_item(item: object, index: int) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"item {index} is a {type(item).__name__}; exporters take Pydantic models or dicts",
+        parameter="items",
+        allowed="Pydantic models or dicts",
+        value=type(item).__name__,
+    )
 
 
 def as_record(item: object, *, index: int = 0) -> Record:
@@ -30,7 +53,7 @@ def as_record(item: object, *, index: int = 0) -> Record:
     Raises:
         InvalidParameterError: (`items`) when the item is neither a model nor a mapping.
     """
-    if isinstance(item, Mapping):
+    if type(item) is dict or isinstance(item, Mapping):
         return item
     if isinstance(item, BaseModel):
         to_dict = getattr(item, "to_dict", None)
@@ -39,12 +62,18 @@ def as_record(item: object, *, index: int = 0) -> Record:
             if isinstance(record, Mapping):
                 return record
         return item.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    raise InvalidParameterError(
-        f"item {index} is a {type(item).__name__}; exporters take Pydantic models or dicts",
-        parameter="items",
-        allowed="Pydantic models or dicts",
-        value=type(item).__name__,
-    )
+    raise _not_an_item(item, index)
+
+
+def _check_iterable(items: object) -> Iterable[object]:
+    if isinstance(items, Mapping | str | bytes | BaseModel) or not isinstance(items, Iterable):
+        raise InvalidParameterError(
+            f"items must be an iterable of models or dicts, not one {type(items).__name__}",
+            parameter="items",
+            allowed="an iterable (list, generator) of Pydantic models or dicts",
+            value=type(items).__name__,
+        )
+    return items
 
 
 def iter_records(items: Iterable[object]) -> Iterator[Record]:
@@ -55,14 +84,25 @@ def iter_records(items: Iterable[object]) -> Iterator[Record]:
             not iterable; later, while iterating, for the first item that is neither a model
             nor a mapping.
     """
-    if isinstance(items, Mapping | str | bytes | BaseModel) or not isinstance(items, Iterable):
-        raise InvalidParameterError(
-            f"items must be an iterable of models or dicts, not one {type(items).__name__}",
-            parameter="items",
-            allowed="an iterable (list, generator) of Pydantic models or dicts",
-            value=type(items).__name__,
-        )
-    return (as_record(item, index=index) for index, item in enumerate(items))
+    checked = _check_iterable(items)
+    return (as_record(item, index=index) for index, item in enumerate(checked))
+
+
+def _checked(items: Iterable[object]) -> Iterator[Item]:
+    for index, item in enumerate(items):
+        if not isinstance(item, BaseModel | Mapping):
+            raise _not_an_item(item, index)
+        yield item
+
+
+def check_items(items: Iterable[object]) -> Iterator[Item]:
+    """Like `iter_records`, but yields every item as it is (a model stays a model, for
+    `json_bytes`).
+
+    Raises:
+        InvalidParameterError: as `iter_records` does.
+    """
+    return _checked(_check_iterable(items))
 
 
 def _json_fallback(value: object) -> str:
@@ -77,3 +117,53 @@ def dump_json(value: Any, *, indent: int | None = None) -> str:
     if indent is None:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_fallback)
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_fallback)
+
+
+#: Floats pydantic-core spells otherwise than Python's `repr` (the same number either way):
+#: magnitudes below 1e-4, `0.00001` or `1e-5` where `json.dumps` writes `1e-05`. Text that
+#: merely looks like it (a title "0.0000") only takes the long way; the output is the same.
+_OTHER_FLOAT_SPELLING = re.compile(rb"[0-9]e-[0-9](?![0-9])|0\.0000")
+#: Per model class: its serializer when `to_dict()` is the standard dump, else None.
+_DIRECT: dict[type[BaseModel], SchemaSerializer | None] = {}
+
+
+def _standard_to_dict() -> object:
+    try:
+        from discogs_models._base import DiscogsModel
+    except ImportError:  # pragma: no cover - the generated package ships with musicagent
+        return None
+    return DiscogsModel.to_dict
+
+
+def _direct_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
+    """The serializer that writes what `as_record` would give for models of `cls`: the class
+    must dump the standard way (no `to_dict`, or the one every Discogs model has)."""
+    try:
+        return _DIRECT[cls]
+    except KeyError:
+        pass
+    to_dict = getattr(cls, "to_dict", None)
+    serializer = getattr(cls, "__pydantic_serializer__", None)
+    if not isinstance(serializer, SchemaSerializer):
+        return None  # not built yet (a model completed on first use): ask again next time
+    direct = serializer if to_dict is None or to_dict is _standard_to_dict() else None
+    _DIRECT[cls] = direct
+    return direct
+
+
+def json_bytes(item: Item, *, indent: int | None = None) -> bytes:
+    """UTF-8 JSON of one item, exactly `dump_json(as_record(item), indent=indent)` encoded.
+
+    A model is serialised by pydantic-core directly (no dict in between, no second encoder);
+    a mapping, or a model with a `to_dict` of its own, goes through `dump_json`.
+    """
+    if isinstance(item, BaseModel):
+        serializer = _direct_serializer(type(item))
+        if serializer is not None:
+            data = serializer.to_json(item, indent=indent, by_alias=True, exclude_unset=True)
+            # Two quick scans rule out almost every item before the pattern is tried.
+            if (b"e-" not in data and b"0.0000" not in data) or (
+                _OTHER_FLOAT_SPELLING.search(data) is None
+            ):
+                return data
+    return dump_json(as_record(item), indent=indent).encode("utf-8")

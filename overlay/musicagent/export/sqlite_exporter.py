@@ -59,7 +59,7 @@ from musicagent.export.base import (
 from musicagent.export.destination import Destination, resolve_destination
 from musicagent.export.flatten import JSON_SUFFIX, FieldNames, Flattener, Scalar, add_column
 from musicagent.export.lock import ExportLock
-from musicagent.export.records import Record, dump_json
+from musicagent.export.records import Item, Record, dump_json, json_bytes
 
 __all__ = ["DEFAULT_TABLE", "KIND_KEYS", "SqliteExporter", "quote_identifier", "read_rows"]
 
@@ -107,8 +107,8 @@ def _key_value(value: Scalar) -> Scalar:
 class _JsonLinesStaging(RecordEncoder):
     """A resumable SQLite export stages its records as JSON Lines, loaded at the end."""
 
-    def encode(self, record: Record, index: int) -> bytes:
-        return (dump_json(record) + "\n").encode("utf-8")
+    def encode(self, record: Item, index: int) -> bytes:
+        return json_bytes(record) + b"\n"
 
 
 def _read_staged(handle: BinaryIO) -> Iterator[Record]:
