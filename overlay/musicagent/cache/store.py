@@ -285,6 +285,11 @@ class CacheStore:
             if plan.action == "refresh":
                 self._guard("drop", lambda: self._backend.delete(key), None)
             return False
+        if self._backend.generation() != self._generation:
+            # The backend came back from an outage after this plan's key was made: the key may
+            # rest on a salt the server lost, so nobody would find the answer under it.
+            logger.debug("cache: not storing %s: planned before the backend came back", plan.path)
+            return False
         now = self._clock()
         entry = Entry(
             key=key,
