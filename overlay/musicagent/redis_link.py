@@ -47,7 +47,8 @@ class RedisLink:
     Args:
         url: ``redis://[:password@]host:port/db``; it may hold a password, so only `location`
             (masked) is ever shown.
-        retry_interval: seconds between attempts to reach a server that failed.
+        retry_interval: seconds between attempts to reach a server that failed (default
+            `RETRY_INTERVAL`).
         socket_timeout: seconds to wait for the server to connect or answer.
         client: an already made ``redis.Redis`` (then ``url`` only names it in messages).
     """
@@ -59,7 +60,7 @@ class RedisLink:
         self,
         url: str,
         *,
-        retry_interval: float = RETRY_INTERVAL,
+        retry_interval: float | None = None,
         socket_timeout: float = SOCKET_TIMEOUT,
         client: Any = None,
     ) -> None:
@@ -81,7 +82,7 @@ class RedisLink:
             )
         self.client: Any = client
         self.location = mask_url(url)
-        self.retry_interval = retry_interval
+        self.retry_interval = RETRY_INTERVAL if retry_interval is None else retry_interval
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._lock = threading.Lock()
         self._down_until: float | None = None
