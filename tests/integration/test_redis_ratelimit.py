@@ -325,3 +325,40 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@pytest.mark.anyio
+async def test_the_async_client_shares_the_window_off_the_event_loop_and_survives_an_outage(
+    redis_process: RedisProcess,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    from musicagent import AsyncDiscogs
+    from musicagent.settings import DiscogsSettings
+
+    settings = DiscogsSettings(rate_limit_backend="redis", redis_url=redis_process.url)
+    body = {"id": 1, "title": "x", "resource_url": "https://api.discogs.com/releases/1"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    loop_thread = threading.get_ident()
+    reserved_on: list[int] = []
+    original = RedisRateLimitStore.reserve
+
+    def noting(self: RedisRateLimitStore, *args: Any) -> Any:
+        reserved_on.append(threading.get_ident())
+        return original(self, *args)
+
+    monkeypatch.setattr(RedisRateLimitStore, "reserve", noting)
+    async with AsyncDiscogs(
+        token="async-redis-token-1", transport=transport, settings=settings, cache=False
+    ) as client:
+        for release in (1, 2):
+            await client.database.get_release(release)
+        assert client.rate_limit is not None and client.rate_limit.used == 2
+        redis_process.kill()
+        with caplog.at_level(logging.WARNING, logger="musicagent"):
+            for release in (3, 4, 5):
+                await client.database.get_release(release)
+    assert len(reserved_on) == 5 and loop_thread not in reserved_on
+    assert len(_warnings(caplog)) == 1

@@ -151,6 +151,9 @@ class RedisRateLimitStore:
             cache, see `RedisLink.shared`).
     """
 
+    offload = True
+    """Calls do network I/O: `RateLimiter.acquire_async` runs them in a worker thread."""
+
     def __init__(self, url: str, *, budget: str = "default", link: RedisLink | None = None) -> None:
         _import_redis()
         self._link = link if link is not None else RedisLink.shared(url)
