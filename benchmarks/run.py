@@ -7,7 +7,8 @@
 
 Scenarios: ``crawl``, ``crawl-preset``, ``crawl-shared`` (``crawls`` selects all three; each
 takes a few minutes by nature: the rule forces at least 120 s), ``requests``, ``overhead``,
-``parsing``, ``export``, ``cache``. The page goes to ``benchmarks/results.md`` after a full run
+``parsing``, ``export``, ``cache``, ``workers`` (four processes, four tokens, one
+Redis; needs ``redis-server``). The page goes to ``benchmarks/results.md`` after a full run
 of every scenario; partial or quick runs only print it unless ``--out`` names a file.
 """
 
@@ -32,6 +33,7 @@ from benchmarks.parsing import parsing_section
 from benchmarks.profiles import FULL, QUICK, Profile
 from benchmarks.report import Section, render
 from benchmarks.requests_per_task import requests_section
+from benchmarks.workers import workers_section
 
 __all__ = ["SCENARIOS", "main"]
 
@@ -56,6 +58,7 @@ SCENARIOS: dict[str, Runner] = {
     "export-cli": export_cli_section,
     "cache": cache_section,
     "cache-cpu": cache_cpu_section,
+    "workers": workers_section,
 }
 """Every scenario by the name ``--only`` takes, in the order they run and are reported."""
 

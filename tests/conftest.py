@@ -43,11 +43,14 @@ def _isolated_environment(
     import os
 
     from musicagent.ratelimit import RateLimiter
+    from musicagent.redis_link import RedisLink
 
     for name in list(os.environ):
         if name.startswith("DISCOGS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DISCOGS_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     RateLimiter.reset_shared()
+    RedisLink.reset_shared()
     yield
     RateLimiter.reset_shared()
+    RedisLink.reset_shared()

@@ -9,6 +9,8 @@ pipeline), not timed.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,9 +31,16 @@ from musicagent.cache import (
     from_cache,
     plan_call,
 )
+from musicagent.cache.redis_store import RedisBackend
 from musicagent.cli import app
+from musicagent.redis_link import RedisLink
 from musicagent.settings import DiscogsSettings
-from tests.redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
+from tests.redis_server import (  # noqa: F401  (fixtures)
+    RedisProcess,
+    redis_process,
+    redis_server,
+    redis_url,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -276,3 +285,58 @@ def test_a_redis_url_password_is_masked_in_the_location(redis_url: str) -> None:
     with CacheStore.redis(redis_url.replace("redis://", "redis://:hunter2-pass@")) as store:
         assert "hunter2-pass" not in store.location
         assert "hunter2-pass" not in repr(store)
+
+
+def test_a_restarted_redis_is_used_again_and_shared_with_workers_started_after_it(
+    redis_process: RedisProcess,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="musicagent.redis")
+    url = redis_process.url
+    link = RedisLink(url, retry_interval=0.2)
+    upstream = Upstream()
+    with (
+        CacheStore(RedisBackend(url, link=link)) as store,
+        http_for(store, upstream, "token:alice") as alice,
+    ):
+        alice.get("/releases/1")
+        redis_process.kill()
+        for _ in range(3):  # no cache, no error, and a single warning
+            assert not from_cache(alice.get("/releases/1"))
+        redis_process.start()  # empty: the salt went with the responses
+        time.sleep(0.3)
+        # The first answer after the return was planned with the old salt: not stored. The
+        # next is, under fingerprints of the new salt every worker reads.
+        alice.get("/releases/2")
+        alice.get("/releases/2")
+        with (
+            CacheStore.redis(url) as newcomer,
+            http_for(newcomer, upstream, "token:alice") as alice_elsewhere,
+        ):
+            assert from_cache(alice_elsewhere.get("/releases/2"))
+    assert upstream.count("/releases/2") == 2
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "without the cache" in warnings[0].getMessage()
+    assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+def test_one_warning_for_the_rate_window_and_the_cache_on_one_redis(
+    redis_process: RedisProcess,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = DiscogsSettings(
+        cache_backend="redis", rate_limit_backend="redis", redis_url=redis_process.url
+    )
+    upstream = Upstream()
+    with Discogs(
+        token=TOKEN, base_url=BASE, transport=httpx.MockTransport(upstream), settings=settings
+    ) as client:
+        client.database.get_release(1)
+        redis_process.kill()
+        with caplog.at_level(logging.WARNING, logger="musicagent"):
+            for release in (1, 2, 3):
+                client.database.get_release(release)
+    assert upstream.count("/releases/1") == 2  # the hit is gone with the cache
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "rate window of this process" in warnings[0] and "without the cache" in warnings[0]

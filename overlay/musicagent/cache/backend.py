@@ -60,6 +60,10 @@ class Backend(Protocol):
         """The random salt of identity fingerprints, created on first use and kept."""
         ...
 
+    def generation(self) -> int:
+        """Changes when the rows may have been lost with the salt (a Redis that came back)."""
+        ...
+
     def get(self, key: str, now: float) -> CachedResponse | None:
         """The response stored under ``key``, if still fresh at ``now``."""
         ...

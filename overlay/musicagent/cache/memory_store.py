@@ -25,6 +25,10 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._salt = secrets.token_bytes(32)
 
+    def generation(self) -> int:
+        """Always 0: the salt lives with the rows and cannot vanish on its own."""
+        return 0
+
     def salt(self) -> bytes:
         return self._salt
 

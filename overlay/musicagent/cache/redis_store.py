@@ -5,6 +5,10 @@ it when its lifetime ends) and records its path in the index hash, both in one `
 pipeline: one round trip. Invalidation reads the index (path per key), matches the glob
 patterns here and deletes the matching values and index fields in one more pipeline.
 
+Every call goes through the process's `RedisLink` for the URL (shared with the rate-limit
+store): while the server does not answer, calls fail at once with `RedisUnavailable` and the
+store goes on without the cache, one warning per outage for the whole process.
+
 Keys (all under ``musicagent-cache:``): ``r:<key>`` the responses, ``paths`` the index,
 ``salt`` the salt of identity fingerprints. No key or value holds a credential. ``cache
 clear`` deletes the responses and the index, and the keys of the earlier format
@@ -22,7 +26,7 @@ from typing import Any
 
 from musicagent.cache.backend import Entry, Summary, pack_entry, summarise, unpack_entry
 from musicagent.cache.plan import CachedResponse
-from musicagent.masking import mask_url
+from musicagent.redis_link import RedisLink
 
 __all__ = ["LEGACY_REDIS_KEY_PREFIX", "REDIS_KEY_PREFIX", "RedisBackend", "import_redis"]
 
@@ -31,8 +35,6 @@ REDIS_KEY_PREFIX = "musicagent-cache"
 LEGACY_REDIS_KEY_PREFIX = "musicagent-http"
 """Prefix of the keys an earlier version wrote; ``cache clear`` deletes them too."""
 
-# A Redis that stops answering must not hold a request for long: the cache is then skipped.
-_SOCKET_TIMEOUT = 2.0
 # Index fields of expired responses are swept after every this-many-th write.
 _SWEEP_EVERY = 512
 _DELETE_BATCH = 500
@@ -55,18 +57,20 @@ class RedisBackend:
     Args:
         url: the server's URL (``redis://[:password@]host:port/db``); never shown unmasked.
         prefix: the key prefix (tests may isolate themselves with their own).
+        link: the connection to use (default: the one this process shares for ``url``).
     """
 
     name = "redis"
     offload = True
 
-    def __init__(self, url: str, *, prefix: str = REDIS_KEY_PREFIX) -> None:
-        redis = import_redis()
+    def __init__(
+        self, url: str, *, prefix: str = REDIS_KEY_PREFIX, link: RedisLink | None = None
+    ) -> None:
+        import_redis()
         # The client connects lazily, on its first command.
-        self._client: Any = redis.Redis.from_url(
-            url, socket_timeout=_SOCKET_TIMEOUT, socket_connect_timeout=_SOCKET_TIMEOUT
-        )
-        self.location = mask_url(url)
+        self._link = link if link is not None else RedisLink.shared(url)
+        self._link.serves("cache")
+        self.location = self._link.location
         self._prefix = prefix
         self._index = f"{prefix}:paths"
         self._salt_key = f"{prefix}:salt"
@@ -75,37 +79,52 @@ class RedisBackend:
     def _key(self, key: str) -> str:
         return f"{self._prefix}:r:{key}"
 
+    def generation(self) -> int:
+        """Bumps when the server answers again after an outage (it may have lost the salt)."""
+        return self._link.generation
+
     def salt(self) -> bytes:
-        pipe = self._client.pipeline(transaction=True)
-        pipe.set(self._salt_key, secrets.token_bytes(32), nx=True)
-        pipe.get(self._salt_key)
-        _, salt = pipe.execute()
-        return bytes(salt)
+        def read(client: Any) -> bytes:
+            pipe = client.pipeline(transaction=True)
+            pipe.set(self._salt_key, secrets.token_bytes(32), nx=True)
+            pipe.get(self._salt_key)
+            _, salt = pipe.execute()
+            return bytes(salt)
+
+        return self._link.call(read)
 
     def get(self, key: str, now: float) -> CachedResponse | None:
-        value = self._client.get(self._key(key))
+        value = self._link.call(lambda client: client.get(self._key(key)))
         return unpack_entry(bytes(value)) if value is not None else None
 
     def put(self, entry: Entry) -> None:
         ttl_ms = max(1, int((entry.expires_at - entry.stored_at) * 1000))
         row = json.dumps([entry.path, entry.kind, entry.stored_at, entry.expires_at])
-        pipe = self._client.pipeline(transaction=True)
-        pipe.set(self._key(entry.key), pack_entry(entry), px=ttl_ms)
-        pipe.hset(self._index, entry.key, row)
-        pipe.execute()
+
+        def write(client: Any) -> None:
+            pipe = client.pipeline(transaction=True)
+            pipe.set(self._key(entry.key), pack_entry(entry), px=ttl_ms)
+            pipe.hset(self._index, entry.key, row)
+            pipe.execute()
+
+        self._link.call(write)
         self._writes += 1
         if self._writes % _SWEEP_EVERY == 0:
             self.summary(entry.stored_at)
 
     def delete(self, key: str) -> None:
-        pipe = self._client.pipeline(transaction=True)
-        pipe.delete(self._key(key))
-        pipe.hdel(self._index, key)
-        pipe.execute()
+        def drop(client: Any) -> None:
+            pipe = client.pipeline(transaction=True)
+            pipe.delete(self._key(key))
+            pipe.hdel(self._index, key)
+            pipe.execute()
+
+        self._link.call(drop)
 
     def _rows(self) -> dict[str, tuple[str, str, float, float]]:
         rows: dict[str, tuple[str, str, float, float]] = {}
-        for raw_key, raw_value in self._client.hgetall(self._index).items():
+        index = self._link.call(lambda client: client.hgetall(self._index))
+        for raw_key, raw_value in index.items():
             key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
             try:
                 path, kind, stored_at, expires_at = json.loads(raw_value)
@@ -124,36 +143,48 @@ class RedisBackend:
         ]
         if not doomed:
             return 0
-        pipe = self._client.pipeline(transaction=True)
-        for start in range(0, len(doomed), _DELETE_BATCH):
-            batch = doomed[start : start + _DELETE_BATCH]
-            pipe.delete(*(self._key(key) for key in batch))
-            pipe.hdel(self._index, *batch)
-        results = pipe.execute()
-        return int(sum(results[0::2]))
+
+        def drop(client: Any) -> list[int]:
+            pipe = client.pipeline(transaction=True)
+            for start in range(0, len(doomed), _DELETE_BATCH):
+                batch = doomed[start : start + _DELETE_BATCH]
+                pipe.delete(*(self._key(key) for key in batch))
+                pipe.hdel(self._index, *batch)
+            return list(pipe.execute())
+
+        return int(sum(self._link.call(drop)[0::2]))
 
     def summary(self, now: float) -> Summary:
         rows = self._rows()
         expired = [key for key, (*_, expires_at) in rows.items() if expires_at <= now]
-        for start in range(0, len(expired), _DELETE_BATCH):
-            self._client.hdel(self._index, *expired[start : start + _DELETE_BATCH])
+        if expired:
+
+            def sweep(client: Any) -> None:
+                for start in range(0, len(expired), _DELETE_BATCH):
+                    client.hdel(self._index, *expired[start : start + _DELETE_BATCH])
+
+            self._link.call(sweep)
         fresh = [row for row in rows.values() if row[3] > now]
         return summarise((kind, 1, stored_at, stored_at) for _, kind, stored_at, _ in fresh)
 
     def clear(self, now: float) -> int:
         fresh = self.summary(now).entries
-        for prefix in (f"{self._prefix}:r:", LEGACY_REDIS_KEY_PREFIX + ":"):
-            keys = list(self._client.scan_iter(match=prefix + "*", count=1000))
-            for start in range(0, len(keys), _DELETE_BATCH):
-                self._client.delete(*keys[start : start + _DELETE_BATCH])
-        self._client.delete(self._index)
+
+        def drop(client: Any) -> None:
+            for prefix in (f"{self._prefix}:r:", LEGACY_REDIS_KEY_PREFIX + ":"):
+                keys = list(client.scan_iter(match=prefix + "*", count=1000))
+                for start in range(0, len(keys), _DELETE_BATCH):
+                    client.delete(*keys[start : start + _DELETE_BATCH])
+            client.delete(self._index)
+
+        self._link.call(drop)
         return fresh
 
     def size_bytes(self) -> int | None:
         return None
 
     def close(self) -> None:
-        self._client.close()
+        self._link.close()
 
     def __repr__(self) -> str:
         return f"RedisBackend({self.location!r})"

@@ -96,6 +96,10 @@ class SqliteBackend:
 
     # --- rows ------------------------------------------------------------------------------
 
+    def generation(self) -> int:
+        """Always 0: the salt lives with the rows and cannot vanish on its own."""
+        return 0
+
     def salt(self) -> bytes:
         with self._lock:
             db = self._db()

@@ -7,7 +7,9 @@ thread. A store is shared by every client given it, and closed by whoever built 
 A failing backend never fails a request: the first failure is logged as one warning line on
 ``musicagent.cache``; for a few seconds after any failure the store behaves as an empty cache
 without touching the backend (so a vanished Redis costs no timeouts per request), then tries
-again, so a server that comes back is used again.
+again, so a server that comes back is used again. Redis is watched by its `RedisLink`
+instead, which warns once per outage for the whole process (rate window included); a server
+that comes back may have lost the salt, so the store then reads it again.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from musicagent.cache.redis_store import RedisBackend
 from musicagent.cache.sqlite_store import CACHE_FILE_NAME, SqliteBackend
 from musicagent.errors import InvalidParameterError
 from musicagent.masking import known_secrets, mask_text
+from musicagent.redis_link import RedisUnavailable
 from musicagent.settings import DiscogsSettings
 
 __all__ = [
@@ -171,6 +174,7 @@ class CacheStore:
         self._lock = threading.Lock()
         self._warned = False
         self._resting_until = 0.0
+        self._generation = backend.generation()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -230,6 +234,14 @@ class CacheStore:
         Memoised; an HMAC under the store's salt, so no stored key reveals whose it is. When
         the salt cannot be read, the scope is unavailable and its calls bypass the cache.
         """
+        generation = self._backend.generation()
+        if generation != self._generation:
+            # The backend came back from an outage and may have lost its salt with its rows:
+            # fingerprints made with the old one would be shared with nobody.
+            with self._lock:
+                self._generation = generation
+                self._salt = None
+                self._scopes.clear()
         scope = self._scopes.get(identity)
         if scope is not None:
             return scope
@@ -272,6 +284,11 @@ class CacheStore:
             logger.debug("cache: not storing %s: %s", plan.path, reason)
             if plan.action == "refresh":
                 self._guard("drop", lambda: self._backend.delete(key), None)
+            return False
+        if self._backend.generation() != self._generation:
+            # The backend came back from an outage after this plan's key was made: the key may
+            # rest on a salt the server lost, so nobody would find the answer under it.
+            logger.debug("cache: not storing %s: planned before the backend came back", plan.path)
             return False
         now = self._clock()
         entry = Entry(
@@ -378,6 +395,8 @@ class CacheStore:
             return fallback
         try:
             result = call()
+        except RedisUnavailable:
+            return fallback  # its link warned once for the outage and rests the server
         except Exception as exc:
             self._resting_until = time.monotonic() + _REST_SECONDS
             if not self._warned:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from musicagent.auth import credential_fingerprint
@@ -160,7 +161,12 @@ class RateLimiter:
 
     async def acquire_async(self) -> float:
         """Wait (without blocking the event loop) until a request may be sent; returns the wait."""
-        reservation = self._reserve()
+        if getattr(self._store, "offload", False):
+            # A store across the network (Redis): its round trip, or its connect timeout when
+            # the server is gone, must not hold every other task of the loop.
+            reservation = await anyio.to_thread.run_sync(self._reserve)
+        else:
+            reservation = self._reserve()
         if reservation.wait > 0:
             try:
                 await self._async_sleep(reservation.wait)

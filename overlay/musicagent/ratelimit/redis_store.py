@@ -12,21 +12,19 @@ time, with members `<sequence>:<units>`; the budget (a credential fingerprint or
 on purpose) is filed under an HMAC keyed with a random salt kept in Redis, never in clear. Keys
 expire once their window is empty.
 
-When Redis cannot be reached, the store warns once and keeps pacing with a window in this
-process (still corrected from the server's headers); it tries Redis again every
-`retry_interval` seconds and rejoins the shared window as soon as Redis answers.
+When Redis cannot be reached, the store paces with a window in this process (still corrected
+from the server's headers); the process warns once per outage (`musicagent.redis_link`, shared
+with the cache), tries Redis again every few seconds, and rejoins the shared window as soon as
+Redis answers, handing it what the local window learned (the requests the API counts) so the
+workers that come back together do not all burst into a window the API already counts as full.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
-import threading
-import time
 from typing import Any
 
 from musicagent.errors import InvalidParameterError
-from musicagent.masking import mask_url
 from musicagent.ratelimit.stores import (
     Clock,
     MemoryRateLimitStore,
@@ -34,19 +32,22 @@ from musicagent.ratelimit.stores import (
     budget_key,
 )
 from musicagent.ratelimit.window import CLOCK_TOLERANCE, WindowSnapshot
+from musicagent.redis_link import RedisLink, RedisUnavailable
 
 __all__ = ["KEY_PREFIX", "RedisRateLimitStore"]
 
 KEY_PREFIX = "musicagent:ratelimit:"
 _SALT_KEY = KEY_PREFIX + "salt"
 
-_logger = logging.getLogger("musicagent.ratelimit")
-
-# KEYS[1]: the window (sorted set), KEYS[2]: its member sequence.
-# ARGV: operation, limit, span, clock tolerance, operand (server count or member to release).
+# KEYS[1]: the window (sorted set), KEYS[2]: its member sequence, KEYS[3]: the salt.
+# ARGV: operation, limit, span, clock tolerance, operand (server count or member to release),
+# the salt the keys were derived from.
 # Every number goes back as a string: Redis would truncate a Lua number to an integer.
 _SCRIPT = """
 local key, sequence = KEYS[1], KEYS[2]
+-- Keys derived from a salt the server no longer holds (restarted, flushed, evicted) would
+-- leave this worker alone in a window nobody else finds: the caller derives them again.
+if redis.call('GET', KEYS[3]) ~= ARGV[6] then return {'resalt'} end
 local op = ARGV[1]
 local limit, span, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local clock = redis.call('TIME')
@@ -146,44 +147,34 @@ class RedisRateLimitStore:
         budget: whose window this is: a credential fingerprint (one budget per credential), or
             a name chosen on purpose so that workers with different credentials behind one
             address share one budget. Redis only sees a keyed hash of it.
-        retry_interval: seconds between attempts to reach Redis again after it failed.
-        socket_timeout: seconds to wait for Redis before falling back to the local window.
-        client: an already made `redis.Redis` client (then `url` is only used in messages).
+        link: the connection to use (default: the one this process shares for ``url`` with the
+            cache, see `RedisLink.shared`).
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        budget: str = "default",
-        retry_interval: float = 5.0,
-        socket_timeout: float = 2.0,
-        client: Any = None,
-    ) -> None:
-        if client is None:
-            redis = _import_redis()
-            client = redis.Redis.from_url(
-                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
-            )
-        self._client = client
-        self._script = client.register_script(_SCRIPT)
-        self._errors: tuple[type[BaseException], ...] = (_redis_error(), OSError)
-        self._location = mask_url(url)
+    offload = True
+    """Calls do network I/O: `RateLimiter.acquire_async` runs them in a worker thread."""
+
+    def __init__(self, url: str, *, budget: str = "default", link: RedisLink | None = None) -> None:
+        _import_redis()
+        self._link = link if link is not None else RedisLink.shared(url)
+        self._link.serves("rate window")
+        self._script = self._link.client.register_script(_SCRIPT)
         self._budget = budget
         self._keys: list[str] | None = None
-        self._retry_interval = retry_interval
-        self._lock = threading.Lock()
+        self._salt = ""
+        self._generation = self._link.generation
         self._local = MemoryRateLimitStore()
-        self._down_until: float | None = None
+        # Set while the local window serves: its clock, to read what it learned on rejoining.
+        self._local_clock: Clock | None = None
 
     @property
     def shared(self) -> bool:
-        """Whether the last operation reached Redis (False while pacing locally)."""
-        return self._down_until is None
+        """Whether Redis answers (False while pacing with the local window)."""
+        return self._link.up
 
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
         """Take the next free slot for one request, on Redis' clock."""
-        answer = self._run("reserve", limit, span)
+        answer = self._run("reserve", clock, limit, span)
         if answer is None:
             return self._local.reserve(clock, limit, span)
         slot, wait, member = answer
@@ -194,21 +185,21 @@ class RedisRateLimitStore:
         if not reservation.token:
             self._local.release(reservation)
             return
-        self._run("release", 1, 1.0, reservation.token)
+        self._run("release", None, 1, 1.0, reservation.token)
 
     def correct(self, clock: Clock, limit: int, span: float, server_used: int) -> None:
         """Record that the server counts `server_used` requests in its window."""
-        if self._run("correct", limit, span, str(server_used)) is None:
+        if self._run("correct", clock, limit, span, str(server_used)) is None:
             self._local.correct(clock, limit, span, server_used)
 
     def fill(self, clock: Clock, limit: int, span: float) -> None:
         """Record a full window (a 429)."""
-        if self._run("fill", limit, span) is None:
+        if self._run("fill", clock, limit, span) is None:
             self._local.fill(clock, limit, span)
 
     def snapshot(self, clock: Clock, limit: int, span: float) -> WindowSnapshot:
         """Units used, all units and seconds until the next free slot."""
-        answer = self._run("status", limit, span)
+        answer = self._run("status", clock, limit, span)
         if answer is None:
             return self._local.snapshot(clock, limit, span)
         used, units, next_free_in = answer
@@ -217,53 +208,61 @@ class RedisRateLimitStore:
         )
 
     def close(self) -> None:
-        """Close the connections to Redis."""
-        self._client.close()
+        """Close the connections to Redis (a later use opens them again)."""
+        self._link.close()
 
     def __repr__(self) -> str:
-        return f"RedisRateLimitStore({self._location!r})"
+        return f"RedisRateLimitStore({self._link.location!r})"
 
-    def _run(self, op: str, limit: int, span: float, operand: str = "") -> list[str] | None:
-        """Run the script; None when Redis is (still) unreachable and the local window serves."""
-        with self._lock:
-            if self._down_until is not None and time.monotonic() < self._down_until:
-                return None
+    def _run(
+        self, op: str, clock: Clock | None, limit: int, span: float, operand: str = ""
+    ) -> list[str] | None:
+        """Run the script; None when Redis does not answer and the local window serves."""
         try:
-            keys = self._keys or self._resolve_keys()
-            answer = self._script(
-                keys=keys, args=[op, limit, repr(span), repr(CLOCK_TOLERANCE), operand]
-            )
-        except self._errors as exc:
-            self._went_down(exc)
+            return self._link.call(lambda client: self._answer(client, op, limit, span, operand))
+        except RedisUnavailable:
+            if clock is not None:
+                self._local_clock = clock
             return None
-        with self._lock:
-            if self._down_until is not None:
-                self._down_until = None
-                _logger.warning(
-                    "Redis at %s answers again: sharing its rate window", self._location
-                )
-        return [item.decode() if isinstance(item, bytes) else str(item) for item in answer]
 
-    def _resolve_keys(self) -> list[str]:
+    def _answer(self, client: Any, op: str, limit: int, span: float, operand: str) -> list[str]:
+        if self._keys is None or self._generation != self._link.generation:
+            self._resolve_keys(client)
+        local_clock = self._local_clock
+        if local_clock is not None:
+            # Back from the local window: what it counted (our sends, what the API's headers
+            # reported, and slots granted but not yet due) goes to the shared window, which
+            # may have been lost. Counted as sent now: the safe side.
+            units = self._local.snapshot(local_clock, limit, span).units
+            self._local_clock = None
+            self._local = MemoryRateLimitStore()
+            if units:
+                self._eval(client, "correct", limit, span, str(min(units, limit)))
+        return self._eval(client, op, limit, span, operand)
+
+    def _eval(self, client: Any, op: str, limit: int, span: float, operand: str) -> list[str]:
+        for _ in range(2):
+            args = [op, limit, repr(span), repr(CLOCK_TOLERANCE), operand, self._salt]
+            answer = [
+                item.decode() if isinstance(item, bytes) else str(item)
+                for item in self._script(keys=self._keys, args=args, client=client)
+            ]
+            if answer[0] != "resalt":
+                return answer
+            self._resolve_keys(client)
+        raise RedisUnavailable("the rate-limit salt keeps changing")
+
+    def _resolve_keys(self, client: Any) -> None:
         # One salt per Redis, made by whichever worker comes first; SET NX makes it the same
-        # for all of them.
-        self._client.set(_SALT_KEY, secrets.token_hex(32), nx=True)
-        salt = self._client.get(_SALT_KEY)
-        text = salt.decode() if isinstance(salt, bytes) else str(salt)
-        key = KEY_PREFIX + budget_key(bytes.fromhex(text), self._budget)
-        self._keys = [key, key + ":sequence"]
-        return self._keys
-
-    def _went_down(self, exc: BaseException) -> None:
-        with self._lock:
-            first = self._down_until is None
-            self._down_until = time.monotonic() + self._retry_interval
-        if first:
-            _logger.warning(
-                "Redis at %s is unreachable (%s); pacing with a local window until it answers",
-                self._location,
-                type(exc).__name__,
-            )
+        # for all of them (one MULTI: the salt cannot vanish between the two).
+        self._generation = self._link.generation
+        pipe = client.pipeline(transaction=True)
+        pipe.set(_SALT_KEY, secrets.token_hex(32), nx=True)
+        pipe.get(_SALT_KEY)
+        _, salt = pipe.execute()
+        self._salt = salt.decode() if isinstance(salt, bytes) else str(salt)
+        key = KEY_PREFIX + budget_key(bytes.fromhex(self._salt), self._budget)
+        self._keys = [key, key + ":sequence", _SALT_KEY]
 
 
 def _import_redis() -> Any:
@@ -277,10 +276,3 @@ def _import_redis() -> Any:
             allowed=["local", "redis (with the redis package installed)"],
         ) from None
     return redis
-
-
-def _redis_error() -> type[BaseException]:
-    import redis
-
-    error: type[BaseException] = redis.RedisError
-    return error
