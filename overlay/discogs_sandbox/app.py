@@ -96,8 +96,6 @@ _PREFLIGHT = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, User-Agent, If-Modified-Since",
     "Access-Control-Max-Age": "86400",
 }
-_ALIASES = {("POST", "/oauth/request_token"): "GET"}
-"""Requests Discogs answers as another method of the same path (the spec lists only GET)."""
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 _MARKUP = re.compile(r"\[(/?)([biu])\]")
 _LINK_MARKUP = re.compile(r"\[([alr])=([^\]\"\\]*)\]")
@@ -264,8 +262,8 @@ class SandboxApp:
         query_string = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         client = (scope.get("client") or ("unknown", 0))[0]
-        routed = _ALIASES.get((method, path))
-        if routed is not None:
+        routed = self.core.routed_method(method, path)
+        if routed != method:
             scope = {**scope, "method": routed}
             method = routed
         operation_id = self._operation_id(method, path)
@@ -290,7 +288,7 @@ class SandboxApp:
         except ApiError as exc:
             principal, auth_error = Principal("anonymous", client=client), exc
         budget = self.throttle.hit(self._rate_key(principal), principal.authenticated)
-        send = _decorating(send, head=head, callback=query.get("callback"))
+        send = _decorating(send, head=head, callback=query.get(self.core.jsonp_parameter))
         if not budget.allowed:
             self.stats.rate_limited()
             await self._too_many(send, operation_id, budget)
