@@ -13,6 +13,7 @@ the request to the handler registered for its operationId. Around them
 5. injected faults: 429 bursts, latency, stalls, 5xx answers;
 6. the generic core (:mod:`discogs_sandbox.spec_core`) checks the caller against the
    operation's ``security`` and the parameters and body against their schemas, then a
+   plain read is answered from its row of the reads table (look up, build, page), a
    hand-written handler runs where state changes or a rule needs logic, and otherwise the
    spec's example or a body built from its schema answers; its body may then be cut short or
    its connection reset. ``HEAD`` is ``GET`` without the body; ``?callback=`` wraps the answer
@@ -57,10 +58,11 @@ from discogs_sandbox.config import (
     token_for,
 )
 from discogs_sandbox.credentials import Principal, resolve_principal
-from discogs_sandbox.endpoints import HANDLERS, Call, Reply
+from discogs_sandbox.endpoints import FINDERS, HANDLERS, READS, Call, Reply
 from discogs_sandbox.endpoints.inventory import settle_uploads
 from discogs_sandbox.endpoints.registry import dataset_reply
 from discogs_sandbox.faults import FaultInjector, FaultPlan
+from discogs_sandbox.reading import answer
 from discogs_sandbox.rules import MESSAGES, ApiError
 from discogs_sandbox.seeding import API_ROOT
 from discogs_sandbox.spec_core import SpecCore
@@ -373,13 +375,15 @@ class SandboxApp:
                     rules=rules,
                 )
                 handler = HANDLERS.get(operation_id)
+                read = READS.get(operation_id)
                 with self.state.lock:
                     settle_uploads(self.state)
-                    reply = (
-                        handler(call)
-                        if handler is not None
-                        else dataset_reply(call, self.core.fallback_body(rules))
-                    )
+                    if handler is not None:
+                        reply = handler(call)
+                    elif read is not None:
+                        reply = answer(call, read, FINDERS)
+                    else:
+                        reply = dataset_reply(call, self.core.fallback_body(rules))
             except ApiError as exc:
                 reply = Reply(exc.status, exc.body(), exc.headers)
             return self._render(reply, info.base_url)
