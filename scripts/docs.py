@@ -2,6 +2,9 @@
 
 python scripts/docs.py           # rewrite docs/api_reference.md
 python scripts/docs.py --check   # fail when docs/api_reference.md is not current
+
+Also the sandbox's line counts in docs/architecture.md (``scripts/sandbox_lines.py``), so the
+page says what is generic and what is hand-written at every commit.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sandbox_lines  # a sibling script, not a package
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "discogs.yaml"
 TARGET = ROOT / "docs" / "api_reference.md"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -117,16 +124,30 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail when the file is not current")
     args = parser.parse_args()
     text = render()
+    architecture = ARCHITECTURE.read_text(encoding="utf-8")
+    counted = sandbox_lines.rewrite(architecture)
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print("docs/api_reference.md is out of date: run `make docs`.")
+        stale = [
+            name
+            for name, now, wanted in (
+                ("docs/api_reference.md", current, text),
+                ("docs/architecture.md (the sandbox's line counts)", architecture, counted),
+            )
+            if now != wanted
+        ]
+        for name in stale:
+            print(f"{name} is out of date: run `make docs`.")
+        if stale:
             return 1
-        print("docs/api_reference.md is current")
+        print("docs/api_reference.md and docs/architecture.md are current")
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(text, encoding="utf-8")
     print(f"wrote {TARGET.relative_to(ROOT)}")
+    if counted != architecture:
+        ARCHITECTURE.write_text(counted, encoding="utf-8")
+        print(f"wrote {ARCHITECTURE.relative_to(ROOT)}")
     return 0
 
 

@@ -2031,7 +2031,7 @@ COMMANDS: tuple[Command, ...] = (
                 "release_id",
                 "body",
                 "release_id",
-                True,
+                False,
                 {"type": "integer", "minimum": 1},
                 "The release being sold.",
                 False,
@@ -2040,7 +2040,7 @@ COMMANDS: tuple[Command, ...] = (
                 "condition",
                 "body",
                 "condition",
-                True,
+                False,
                 {
                     "type": "string",
                     "enum": [
@@ -2085,7 +2085,7 @@ COMMANDS: tuple[Command, ...] = (
                 "price",
                 "body",
                 "price",
-                True,
+                False,
                 {"type": "number", "minimum": 0},
                 "Price in the seller's currency.",
                 False,

@@ -1868,7 +1868,7 @@ EDIT_LISTING: Operation[None] = Operation(
             "body",
             "release_id",
             "release_id",
-            True,
+            False,
             {"type": "integer", "minimum": 1},
             False,
         ),
@@ -1877,7 +1877,7 @@ EDIT_LISTING: Operation[None] = Operation(
             "body",
             "condition",
             "condition",
-            True,
+            False,
             {
                 "type": "string",
                 "enum": [
@@ -1917,7 +1917,7 @@ EDIT_LISTING: Operation[None] = Operation(
             },
             False,
         ),
-        Argument("price", "body", "price", "price", True, {"type": "number", "minimum": 0}, False),
+        Argument("price", "body", "price", "price", False, {"type": "number", "minimum": 0}, False),
         Argument("comments", "body", "comments", "comments", False, {"type": "string"}, False),
         Argument(
             "allow_offers",
@@ -1966,63 +1966,51 @@ EDIT_LISTING: Operation[None] = Operation(
     body_kind="json",
     body_required=True,
     body_schema={
-        "allOf": [
-            {
-                "type": "object",
-                "required": ["release_id", "condition", "price"],
-                "properties": {
-                    "release_id": {"type": "integer", "minimum": 1},
-                    "condition": {
-                        "type": "string",
-                        "enum": [
-                            "Mint (M)",
-                            "Near Mint (NM or M-)",
-                            "Very Good Plus (VG+)",
-                            "Very Good (VG)",
-                            "Good Plus (G+)",
-                            "Good (G)",
-                            "Fair (F)",
-                            "Poor (P)",
-                        ],
-                    },
-                    "sleeve_condition": {
-                        "type": "string",
-                        "enum": [
-                            "Mint (M)",
-                            "Near Mint (NM or M-)",
-                            "Very Good Plus (VG+)",
-                            "Very Good (VG)",
-                            "Good Plus (G+)",
-                            "Good (G)",
-                            "Fair (F)",
-                            "Poor (P)",
-                            "Generic",
-                            "Not Graded",
-                            "No Cover",
-                        ],
-                    },
-                    "price": {"type": "number", "minimum": 0},
-                    "comments": {"type": "string"},
-                    "allow_offers": {"type": "boolean"},
-                    "status": {"type": "string", "enum": ["For Sale", "Draft"]},
-                    "external_id": {"type": "string"},
-                    "location": {"type": "string"},
-                    "weight": {
-                        "oneOf": [
-                            {"type": "number", "minimum": 0},
-                            {"type": "string", "enum": ["auto"]},
-                        ]
-                    },
-                    "format_quantity": {
-                        "oneOf": [
-                            {"type": "number", "minimum": 0},
-                            {"type": "string", "enum": ["auto"]},
-                        ]
-                    },
-                },
+        "type": "object",
+        "properties": {
+            "release_id": {"type": "integer", "minimum": 1},
+            "condition": {
+                "type": "string",
+                "enum": [
+                    "Mint (M)",
+                    "Near Mint (NM or M-)",
+                    "Very Good Plus (VG+)",
+                    "Very Good (VG)",
+                    "Good Plus (G+)",
+                    "Good (G)",
+                    "Fair (F)",
+                    "Poor (P)",
+                ],
             },
-            {"type": "object"},
-        ]
+            "sleeve_condition": {
+                "type": "string",
+                "enum": [
+                    "Mint (M)",
+                    "Near Mint (NM or M-)",
+                    "Very Good Plus (VG+)",
+                    "Very Good (VG)",
+                    "Good Plus (G+)",
+                    "Good (G)",
+                    "Fair (F)",
+                    "Poor (P)",
+                    "Generic",
+                    "Not Graded",
+                    "No Cover",
+                ],
+            },
+            "price": {"type": "number", "minimum": 0},
+            "comments": {"type": "string"},
+            "allow_offers": {"type": "boolean"},
+            "status": {"type": "string", "enum": ["For Sale", "Draft"]},
+            "external_id": {"type": "string"},
+            "location": {"type": "string"},
+            "weight": {
+                "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "enum": ["auto"]}]
+            },
+            "format_quantity": {
+                "oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "enum": ["auto"]}]
+            },
+        },
     },
     success_statuses=(204,),
     cache_kind=None,

@@ -684,15 +684,59 @@ class EditCollectionInstanceRequest(DiscogsModel):
     """
 
 
-class EditListingRequest(CreateListingRequest):
+class EditListingRequest(DiscogsModel):
     """
-    New values for a listing you own: the same fields as a new listing (Docs L2793-L2878). The listing must be `For Sale`, `Draft` or `Expired`.
+    New values for a listing you own: any of the fields of a new listing (Docs L2793-L2878); the fields not sent keep their values. The listing must be `For Sale`, `Draft` or `Expired`.
     """
 
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
+    release_id: Annotated[int | None, Field(ge=1), NonNull] = None
+    """
+    The release being sold.
+    """
+    condition: Annotated[MediaCondition | None, NonNull] = None
+    """
+    Media condition of the item.
+    """
+    sleeve_condition: Annotated[SleeveCondition | None, NonNull] = None
+    """
+    Sleeve condition of the item.
+    """
+    price: Annotated[float | None, Field(ge=0.0), NonNull] = None
+    """
+    Price in the seller's currency.
+    """
+    comments: Annotated[str | None, NonNull] = None
+    """
+    Remarks shown to buyers.
+    """
+    allow_offers: Annotated[bool | None, NonNull] = None
+    """
+    Whether buyers may make offers. The server default is false.
+    """
+    status: Annotated[ListingStatusInput | None, NonNull] = None
+    """
+    `For Sale` (shown on the Marketplace, the server default) or `Draft` (not public yet).
+    """
+    external_id: Annotated[str | None, NonNull] = None
+    """
+    Private note for the seller only ("Private Comments" on the website).
+    """
+    location: Annotated[str | None, NonNull] = None
+    """
+    Private free-form storage location of the item, for the seller only.
+    """
+    weight: Annotated[ListingNumberOrAuto | None, NonNull] = None
+    """
+    Weight in grams for shipping calculation, or `auto`.
+    """
+    format_quantity: Annotated[ListingNumberOrAuto | None, NonNull] = None
+    """
+    Number of items this listing counts as for shipping ("Counts As"), or `auto`.
+    """
 
 
 class EditOrderRequest(DiscogsModel):

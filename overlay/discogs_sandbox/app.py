@@ -13,6 +13,7 @@ the request to the handler registered for its operationId. Around them
 5. injected faults: 429 bursts, latency, stalls, 5xx answers;
 6. the generic core (:mod:`discogs_sandbox.spec_core`) checks the caller against the
    operation's ``security`` and the parameters and body against their schemas, then a
+   plain read is answered from its row of the reads table (look up, build, page), a
    hand-written handler runs where state changes or a rule needs logic, and otherwise the
    spec's example or a body built from its schema answers; its body may then be cut short or
    its connection reset. ``HEAD`` is ``GET`` without the body; ``?callback=`` wraps the answer
@@ -57,10 +58,11 @@ from discogs_sandbox.config import (
     token_for,
 )
 from discogs_sandbox.credentials import Principal, resolve_principal
-from discogs_sandbox.endpoints import HANDLERS, Call, Reply
+from discogs_sandbox.endpoints import FINDERS, HANDLERS, READS, Call, Reply
 from discogs_sandbox.endpoints.inventory import settle_uploads
 from discogs_sandbox.endpoints.registry import dataset_reply
 from discogs_sandbox.faults import FaultInjector, FaultPlan
+from discogs_sandbox.reading import answer
 from discogs_sandbox.rules import MESSAGES, ApiError
 from discogs_sandbox.seeding import API_ROOT
 from discogs_sandbox.spec_core import SpecCore
@@ -96,8 +98,6 @@ _PREFLIGHT = {
     "Access-Control-Allow-Headers": "Authorization, Content-Type, User-Agent, If-Modified-Since",
     "Access-Control-Max-Age": "86400",
 }
-_ALIASES = {("POST", "/oauth/request_token"): "GET"}
-"""Requests Discogs answers as another method of the same path (the spec lists only GET)."""
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$.]{0,99}$")
 _MARKUP = re.compile(r"\[(/?)([biu])\]")
 _LINK_MARKUP = re.compile(r"\[([alr])=([^\]\"\\]*)\]")
@@ -264,8 +264,8 @@ class SandboxApp:
         query_string = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         client = (scope.get("client") or ("unknown", 0))[0]
-        routed = _ALIASES.get((method, path))
-        if routed is not None:
+        routed = self.core.routed_method(method, path)
+        if routed != method:
             scope = {**scope, "method": routed}
             method = routed
         operation_id = self._operation_id(method, path)
@@ -290,7 +290,7 @@ class SandboxApp:
         except ApiError as exc:
             principal, auth_error = Principal("anonymous", client=client), exc
         budget = self.throttle.hit(self._rate_key(principal), principal.authenticated)
-        send = _decorating(send, head=head, callback=query.get("callback"))
+        send = _decorating(send, head=head, callback=query.get(self.core.jsonp_parameter))
         if not budget.allowed:
             self.stats.rate_limited()
             await self._too_many(send, operation_id, budget)
@@ -375,13 +375,15 @@ class SandboxApp:
                     rules=rules,
                 )
                 handler = HANDLERS.get(operation_id)
+                read = READS.get(operation_id)
                 with self.state.lock:
                     settle_uploads(self.state)
-                    reply = (
-                        handler(call)
-                        if handler is not None
-                        else dataset_reply(call, self.core.fallback_body(rules))
-                    )
+                    if handler is not None:
+                        reply = handler(call)
+                    elif read is not None:
+                        reply = answer(call, read, FINDERS)
+                    else:
+                        reply = dataset_reply(call, self.core.fallback_body(rules))
             except ApiError as exc:
                 reply = Reply(exc.status, exc.body(), exc.headers)
             return self._render(reply, info.base_url)

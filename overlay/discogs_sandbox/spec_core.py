@@ -92,6 +92,9 @@ class OperationRules:
     user_schemes: bool = False
     """Whether its ``security`` names the personal token (a user's own credential)."""
 
+    also_accepts: tuple[str, ...] = ()
+    """Other methods Discogs answers as this one (``x-musicagent-also-accepts``)."""
+
     @property
     def user_required(self) -> bool:
         """Whether only a user's credential (token or OAuth) may call it.
@@ -220,6 +223,7 @@ class SpecCore:
             not_found_message=self._not_found_message(responses.get("404")),
             raw=op,
             user_schemes="DiscogsToken" in schemes,
+            also_accepts=tuple(m.upper() for m in op.get("x-musicagent-also-accepts") or ()),
         )
 
     def _items_key(self, schema: Any) -> str | None:
@@ -271,6 +275,22 @@ class SpecCore:
         """The operation and path values of a request (a trailing slash is the same path)."""
         found = self.validator.match(method, path)
         return self.operations[found.operation_id], found.path_params
+
+    def routed_method(self, method: str, path: str) -> str:
+        """The method a request is answered as: its own, or the one whose operation also
+        accepts it (``POST /oauth/request_token`` is its GET, as on Discogs)."""
+        try:
+            self.validator.match(method, path)
+        except UnknownOperationError:
+            for other in self.allowed_methods(path):
+                if method in self.match(other, path)[0].also_accepts:
+                    return other
+        return method
+
+    @property
+    def jsonp_parameter(self) -> str:
+        """The query parameter that asks for JSONP (the spec's ``info.x-jsonp-parameter``)."""
+        return str((self.spec.get("info") or {}).get("x-jsonp-parameter") or "callback")
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods the spec has for a concrete path (empty when no path matches)."""
@@ -367,7 +387,6 @@ class SpecCore:
             error
             for error in self.validator.validator_for(rules.body_pointer).iter_errors(decoded)
             if not _number_as_text(error)
-            and not (rules.operation_id in PARTIAL_BODIES and _keyword(error) == "required")
         ]
         if errors:
             error = min(errors, key=lambda e: [str(p) for p in e.instance_path])
@@ -390,15 +409,6 @@ def spec_enum(schema_name: str) -> tuple[str, ...]:
     from discogs_spec import load_spec
 
     return tuple(load_spec()["components"]["schemas"][schema_name]["enum"])
-
-
-PARTIAL_BODIES = frozenset({"edit_listing"})
-"""Operations whose body Discogs takes in part though the spec requires fields.
-
-The spec's ``EditListingRequest`` inherits the required fields of a new listing, while Discogs
-edits only what is sent (``{"comments": "x"}``); reported as a spec error. Types, enums and
-bounds are still checked.
-"""
 
 
 def _keyword(error: jsonschema_rs.ValidationError) -> str:

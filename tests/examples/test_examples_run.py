@@ -58,6 +58,9 @@ def test_example_runs_against_the_sandbox(sandbox: Sandbox, example: Path, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip()
     assert SANDBOX_TOKEN not in done.stdout + done.stderr
+    if example.name == "basic_usage.py":
+        # The sandbox's artist 108713 once had no name, so this line read "…: None".
+        assert "Artist 108713: Nickelback" in done.stdout
 
 
 def test_demo_writes_a_csv_and_a_json_export(tmp_path: Path) -> None:

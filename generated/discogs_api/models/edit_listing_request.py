@@ -18,15 +18,16 @@ T = TypeVar("T", bound="EditListingRequest")
 
 @_attrs_define
 class EditListingRequest:
-    """New values for a listing you own: the same fields as a new listing (Docs L2793-L2878). The listing must be `For
-    Sale`, `Draft` or `Expired`.
+    """New values for a listing you own: any of the fields of a new listing (Docs L2793-L2878); the fields not sent keep
+    their values. The listing must be `For Sale`, `Draft` or `Expired`.
 
         Attributes:
-            release_id (int): The release being sold.
-            condition (MediaCondition): Condition of the media (record, disc, tape) of an item for sale (Docs L2804-2820).
-            price (float): Price in the seller's currency.
+            release_id (int | Unset): The release being sold.
+            condition (MediaCondition | Unset): Condition of the media (record, disc, tape) of an item for sale (Docs
+                L2804-2820).
             sleeve_condition (SleeveCondition | Unset): Condition of the sleeve of an item for sale (Docs L2842,
                 L4334-4340).
+            price (float | Unset): Price in the seller's currency.
             comments (str | Unset): Remarks shown to buyers.
             allow_offers (bool | Unset): Whether buyers may make offers. The server default is false.
             status (ListingStatusInput | Unset): Status to give a listing when creating or editing it (Docs L2856-2858).
@@ -38,10 +39,10 @@ class EditListingRequest:
                 estimate the value (listing `weight` in grams and `format_quantity`, "Counts As"; Docs L2868-L2874).
     """
 
-    release_id: int
-    condition: MediaCondition
-    price: float
+    release_id: int | Unset = UNSET
+    condition: MediaCondition | Unset = UNSET
     sleeve_condition: SleeveCondition | Unset = UNSET
+    price: float | Unset = UNSET
     comments: str | Unset = UNSET
     allow_offers: bool | Unset = UNSET
     status: ListingStatusInput | Unset = UNSET
@@ -54,13 +55,15 @@ class EditListingRequest:
     def to_dict(self) -> dict[str, Any]:
         release_id = self.release_id
 
-        condition: str = self.condition
-
-        price = self.price
+        condition: str | Unset = UNSET
+        if not isinstance(self.condition, Unset):
+            condition = self.condition
 
         sleeve_condition: str | Unset = UNSET
         if not isinstance(self.sleeve_condition, Unset):
             sleeve_condition = self.sleeve_condition
+
+        price = self.price
 
         comments = self.comments
 
@@ -92,15 +95,15 @@ class EditListingRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "release_id": release_id,
-                "condition": condition,
-                "price": price,
-            }
-        )
+        field_dict.update({})
+        if release_id is not UNSET:
+            field_dict["release_id"] = release_id
+        if condition is not UNSET:
+            field_dict["condition"] = condition
         if sleeve_condition is not UNSET:
             field_dict["sleeve_condition"] = sleeve_condition
+        if price is not UNSET:
+            field_dict["price"] = price
         if comments is not UNSET:
             field_dict["comments"] = comments
         if allow_offers is not UNSET:
@@ -121,11 +124,14 @@ class EditListingRequest:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        release_id = d.pop("release_id")
+        release_id = d.pop("release_id", UNSET)
 
-        condition = check_media_condition(d.pop("condition"))
-
-        price = d.pop("price")
+        _condition = d.pop("condition", UNSET)
+        condition: MediaCondition | Unset
+        if isinstance(_condition, Unset):
+            condition = UNSET
+        else:
+            condition = check_media_condition(_condition)
 
         _sleeve_condition = d.pop("sleeve_condition", UNSET)
         sleeve_condition: SleeveCondition | Unset
@@ -133,6 +139,8 @@ class EditListingRequest:
             sleeve_condition = UNSET
         else:
             sleeve_condition = check_sleeve_condition(_sleeve_condition)
+
+        price = d.pop("price", UNSET)
 
         comments = d.pop("comments", UNSET)
 
@@ -182,8 +190,8 @@ class EditListingRequest:
         edit_listing_request = cls(
             release_id=release_id,
             condition=condition,
-            price=price,
             sleeve_condition=sleeve_condition,
+            price=price,
             comments=comments,
             allow_offers=allow_offers,
             status=status,

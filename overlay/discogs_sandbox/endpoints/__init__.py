@@ -1,4 +1,5 @@
-"""Handlers of every Discogs operation, registered by operationId in :data:`HANDLERS`."""
+"""How each Discogs operation is answered: a row of :data:`READS` for a plain read, a handler
+in :data:`HANDLERS` where state changes or a rule needs logic, else the spec's example."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from discogs_sandbox.endpoints import (  # noqa: F401  (each module registers it
     users,
     wantlist,
 )
+from discogs_sandbox.endpoints.reads import FINDERS, READS
 from discogs_sandbox.endpoints.registry import HANDLERS, Call, Handler, Reply, handles
 
-__all__ = ["HANDLERS", "Call", "Handler", "Reply", "handles"]
+__all__ = ["FINDERS", "HANDLERS", "READS", "Call", "Handler", "Reply", "handles"]

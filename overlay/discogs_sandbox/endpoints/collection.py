@@ -1,4 +1,5 @@
-"""Collection operations: folders, items, instances, notes fields and value."""
+"""Collection operations: folder and instance writes, and what folders, items, fields and the
+value show (their reads are rows of :mod:`discogs_sandbox.endpoints.reads`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
 from discogs_sandbox.people import CURRENCY_SYMBOLS, FIELDS, UserSeed
+from discogs_sandbox.reading import Found
 from discogs_sandbox.rules import (
     ApiError,
     forbidden,
@@ -17,6 +19,11 @@ from discogs_sandbox.seeding import API_ROOT
 from discogs_sandbox.state import StateError
 
 _FIELDS = {f.id: f for f in FIELDS}
+
+
+def readable(call: Call, found: Found) -> bool:
+    """The collection check of a read: :func:`_readable` of the path's user and folder."""
+    return _readable(call, found["username"], found.get("folder_id", 0))
 
 
 def _readable(call: Call, user: UserSeed, folder_id: int = 0) -> bool:
@@ -64,13 +71,11 @@ def item_body(call: Call, user: UserSeed, ref: int, owner: bool) -> dict[str, An
     return body
 
 
-@handles("list_collection_folders")
-def list_collection_folders(call: Call) -> Reply:
-    """GET /users/{username}/collection/folders (others see only folder 0)."""
-    user = call.user_param()
-    owner = _readable(call, user)
-    ids = call.state.folder_ids(user) if owner else [0]
-    return Reply(200, {"folders": [_folder(call, user, folder_id) for folder_id in ids]})
+def folders_body(call: Call, found: Found) -> dict[str, Any]:
+    """The folders of a collection (others see only folder 0)."""
+    user = found["username"]
+    ids = call.state.folder_ids(user) if call.is_owner(user) else [0]
+    return {"folders": [_folder(call, user, folder_id) for folder_id in ids]}
 
 
 @handles("create_collection_folder")
@@ -85,20 +90,21 @@ def create_collection_folder(call: Call) -> Reply:
     return Reply(201, _folder(call, user, folder_id))
 
 
+def folder_id_of(call: Call, found: Found) -> int:
+    """The path's folder of the path's user; 404 when the user has no such folder."""
+    return _folder_id(call, found["username"])
+
+
+def folder_body(call: Call, found: Found) -> dict[str, Any]:
+    """One folder, with its count."""
+    return _folder(call, found["username"], found["folder_id"])
+
+
 def _folder_id(call: Call, user: UserSeed) -> int:
     folder_id = call.int_param("folder_id")
     if call.state.folder_name(user, folder_id) is None:
         raise not_found()
     return folder_id
-
-
-@handles("get_collection_folder")
-def get_collection_folder(call: Call) -> Reply:
-    """GET /users/{username}/collection/folders/{folder_id}."""
-    user = call.user_param()
-    folder_id = _folder_id(call, user)
-    _readable(call, user, folder_id)
-    return Reply(200, _folder(call, user, folder_id))
 
 
 def _state_error(exc: StateError) -> ApiError:
@@ -148,21 +154,17 @@ def get_collection_items_by_release(call: Call) -> Reply:
     )
 
 
-@handles("get_collection_items_by_folder")
-def get_collection_items_by_folder(call: Call) -> Reply:
-    """GET /users/{username}/collection/folders/{folder_id}/releases."""
-    user = call.user_param()
-    folder_id = _folder_id(call, user)
-    owner = _readable(call, user, folder_id)
-    # The core has checked sort and sort_order against the spec's enums.
+def folder_items(call: Call, found: Found) -> Any:
+    """The items of a folder in the order asked for (the core checked sort and sort_order)."""
     sort = call.query.get("sort") or None
     order = call.query.get("sort_order") or None
-    view = call.state.collection_view(user, folder_id, sort, order)
-    return call.paged(
-        "releases",
-        len(view),
-        lambda a, b: [item_body(call, user, ref, owner) for ref in view.window(a, b)],
-    )
+    return call.state.collection_view(found["username"], found["folder_id"], sort, order)
+
+
+def folder_item(call: Call, found: Found, ref: int) -> dict[str, Any]:
+    """One item of a folder as the caller may see it."""
+    user = found["username"]
+    return item_body(call, user, ref, call.is_owner(user))
 
 
 @handles("add_to_collection_folder")
@@ -231,12 +233,10 @@ def delete_collection_instance(call: Call) -> Reply:
     return no_content()
 
 
-@handles("list_collection_fields")
-def list_collection_fields(call: Call) -> Reply:
-    """GET /users/{username}/collection/fields (others see public fields only)."""
-    user = call.user_param()
-    owner = _readable(call, user)
-    return Reply(200, {"fields": [f.to_dict() for f in FIELDS if owner or f.public]})
+def fields_body(call: Call, found: Found) -> dict[str, Any]:
+    """The notes fields of a collection (others see public fields only)."""
+    owner = call.is_owner(found["username"])
+    return {"fields": [f.to_dict() for f in FIELDS if owner or f.public]}
 
 
 @handles("edit_collection_instance_field")
@@ -261,15 +261,13 @@ def edit_collection_instance_field(call: Call) -> Reply:
     return no_content()
 
 
-@handles("get_collection_value")
-def get_collection_value(call: Call) -> Reply:
-    """GET /users/{username}/collection/value (owner only)."""
-    user = call.user_param()
-    call.require_owner(user)
+def value_body(call: Call, found: Found) -> dict[str, str]:
+    """What a collection is worth (the owner's only, by the spec's security)."""
+    user = found["username"]
     count = call.state.collection_count(user)
     symbol = CURRENCY_SYMBOLS.get(user.curr_abbr, "$")
 
     def money(per_item: float) -> str:
         return f"{symbol}{count * per_item:,.2f}"
 
-    return Reply(200, {"minimum": money(4.1), "median": money(11.35), "maximum": money(27.8)})
+    return {"minimum": money(4.1), "median": money(11.35), "maximum": money(27.8)}

@@ -12,6 +12,7 @@ from typing import Any
 
 from discogs_sandbox.endpoints.registry import Call, Reply, handles
 from discogs_sandbox.people import MEDIA_CONDITIONS, SLEEVE_CONDITIONS, UserSeed
+from discogs_sandbox.reading import Found
 from discogs_sandbox.rules import ApiError, not_found, parse_number, unprocessable
 from discogs_sandbox.seeding import API_ROOT
 from discogs_sandbox.state import SandboxState
@@ -86,6 +87,16 @@ def _ready(call: Call, record: dict[str, Any]) -> bool:
     return job_status(call, record) not in ("pending", "processing")
 
 
+def own_exports(call: Call, found: Found) -> list[dict[str, Any]]:
+    """The caller's exports, newest first."""
+    return call.state.user_exports(call.current_user())
+
+
+def own_uploads(call: Call, found: Found) -> list[dict[str, Any]]:
+    """The caller's uploads, newest first."""
+    return call.state.user_uploads(call.current_user())
+
+
 def export_body(call: Call, record: dict[str, Any]) -> dict[str, Any]:
     """An export as ``GET /inventory/export/{id}`` shows it."""
     ready = _ready(call, record)
@@ -124,15 +135,6 @@ def export_inventory(call: Call) -> Reply:
     }
     call.state.exports[export_id] = record
     return Reply(200, None, {"Location": f"{call.base_url}/inventory/export/{export_id}"})
-
-
-@handles("list_inventory_exports")
-def list_inventory_exports(call: Call) -> Reply:
-    """GET /inventory/export: the caller's exports, newest first."""
-    records = call.state.user_exports(call.current_user())
-    return call.paged(
-        "items", len(records), lambda a, b: [export_body(call, r) for r in records[a:b]]
-    )
 
 
 def _owned(call: Call, table: dict[int, dict[str, Any]]) -> dict[str, Any]:
@@ -343,15 +345,6 @@ def upload_body(call: Call, record: dict[str, Any]) -> dict[str, Any]:
     body["status"] = job_status(call, record)
     body["finished_ts"] = record["finished_ts"] if _ready(call, record) else None
     return body
-
-
-@handles("list_inventory_uploads")
-def list_inventory_uploads(call: Call) -> Reply:
-    """GET /inventory/upload: the caller's uploads, newest first."""
-    records = call.state.user_uploads(call.current_user())
-    return call.paged(
-        "items", len(records), lambda a, b: [upload_body(call, r) for r in records[a:b]]
-    )
 
 
 @handles("get_inventory_upload")

@@ -6,16 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from discogs_spec import load_example
-
 from discogs_sandbox.catalogue import fee_for
-from discogs_sandbox.endpoints.database import (
-    CURRENCIES,
-    USD_RATES,
-    convert,
-    currency_of,
-    release_id_of,
-)
+from discogs_sandbox.endpoints.database import CURRENCIES, USD_RATES, convert, currency_of
 from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
 from discogs_sandbox.people import (
     CURRENCY_SYMBOLS,
@@ -24,6 +16,7 @@ from discogs_sandbox.people import (
     SLEEVE_CONDITIONS,
     UserSeed,
 )
+from discogs_sandbox.reading import Found
 from discogs_sandbox.rules import (
     ApiError,
     not_found,
@@ -177,14 +170,14 @@ def _listing(call: Call) -> dict[str, Any]:
     return record
 
 
-@handles("get_listing")
-def get_listing(call: Call) -> Reply:
-    """GET /marketplace/listings/{listing_id}."""
-    if call.path_params.get("listing_id") == str(EXAMPLE_LISTING):
-        return Reply(200, load_example("marketplace_listing_get_200.json"))
-    record = _listing(call)
-    currency = call.query.get("curr_abbr") or None
-    return Reply(200, listing_body(call, record, currency))
+def listing_of(call: Call, found: Found) -> dict[str, Any]:
+    """The listing the path names, as :func:`_listing` finds it."""
+    return _listing(call)
+
+
+def listing_shown(call: Call, found: Found) -> dict[str, Any]:
+    """A listing, in the currency asked for."""
+    return listing_body(call, found["listing_id"], call.query.get("curr_abbr") or None)
 
 
 def _listing_fields(call: Call, *, partial: bool) -> dict[str, Any]:
@@ -350,10 +343,9 @@ def _order(call: Call) -> dict[str, Any]:
     return order
 
 
-@handles("get_order")
-def get_order(call: Call) -> Reply:
-    """GET /marketplace/orders/{order_id} (the seller only)."""
-    return Reply(200, order_body(call, _order(call)))
+def order_of(call: Call, found: Found) -> dict[str, Any]:
+    """The order the path names: 404 when there is none, 403 for anyone but its seller."""
+    return _order(call)
 
 
 def _change_status(call: Call, order: dict[str, Any], status: str, seller: UserSeed) -> str:
@@ -470,15 +462,6 @@ def message_body(message: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@handles("list_order_messages")
-def list_order_messages(call: Call) -> Reply:
-    """GET /marketplace/orders/{order_id}/messages (most recent first)."""
-    messages = _order(call)["messages"]
-    return call.paged(
-        "messages", len(messages), lambda a, b: [message_body(m) for m in messages[a:b]]
-    )
-
-
 @handles("add_order_message")
 def add_order_message(call: Call) -> Reply:
     """POST /marketplace/orders/{order_id}/messages: a message and/or a status change."""
@@ -508,45 +491,31 @@ def _fee_price(call: Call) -> float:
     return price
 
 
-@handles("get_fee")
-def get_fee(call: Call) -> Reply:
-    """GET /marketplace/fee/{price} (USD)."""
-    return Reply(200, fee_for(_fee_price(call), "USD"))
-
-
-@handles("get_fee_with_currency")
-def get_fee_with_currency(call: Call) -> Reply:
-    """GET /marketplace/fee/{price}/{currency}."""
-    currency = call.path_params.get("currency", "")
+def fee_body(call: Call, found: Found) -> dict[str, Any]:
+    """The fee for the path's price, in the path's currency (USD without one)."""
+    currency = call.path_params.get("currency", "USD")
     if currency not in CURRENCIES:
         raise not_found()
-    return Reply(200, fee_for(_fee_price(call), currency))
+    return fee_for(_fee_price(call), currency)
 
 
-@handles("get_price_suggestions")
-def get_price_suggestions(call: Call) -> Reply:
-    """GET /marketplace/price_suggestions/{release_id} (needs a user)."""
+def price_suggestions_body(call: Call, found: Found) -> dict[str, Any]:
+    """Suggested prices of a release, in the caller's currency."""
     user = call.current_user()
-    release_id = release_id_of(call)
-    return Reply(200, call.state.catalogue.price_suggestions(release_id, user.curr_abbr))
+    return call.state.catalogue.price_suggestions(found["release_id"], user.curr_abbr)
 
 
-@handles("get_release_marketplace_stats")
-def get_release_marketplace_stats(call: Call) -> Reply:
-    """GET /marketplace/stats/{release_id}."""
-    release_id = release_id_of(call)
+def marketplace_stats_body(call: Call, found: Found) -> dict[str, Any]:
+    """What is for sale of a release, the lowest price in the currency asked for."""
     currency = (
         currency_of(call)
         if call.principal.authenticated
         else (call.query.get("curr_abbr") or "USD")
     )
-    count, lowest, blocked = call.state.catalogue.for_sale(release_id)
+    count, lowest, blocked = call.state.catalogue.for_sale(found["release_id"])
     price = None if lowest is None else _money(convert(lowest, currency) or 0.0, currency)
-    return Reply(
-        200,
-        {
-            "lowest_price": price,
-            "num_for_sale": None if blocked else count,
-            "blocked_from_sale": blocked,
-        },
-    )
+    return {
+        "lowest_price": price,
+        "num_for_sale": None if blocked else count,
+        "blocked_from_sale": blocked,
+    }

@@ -179,8 +179,9 @@ def dataset_reply(call: Call, body: Any) -> Reply:
     status = rules.success_status if rules is not None else 200
     key = rules.items_key if rules is not None else None
     if key and isinstance(body, dict) and isinstance(body.get(key), list):
-        entries: list[Any] = body[key]
-        return call.paged(key, len(entries), lambda a, b: entries[a:b])
+        from discogs_sandbox.reading import page_of
+
+        return page_of(call, key, body[key])
     return Reply(status, body)
 
 

@@ -1,22 +1,24 @@
-"""User identity operations: identity, profile, submissions, contributions."""
+"""User identity operations: the profile edit, and what identity, profile, submissions and
+contributions show (their reads are rows of :mod:`discogs_sandbox.endpoints.reads`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from discogs_sandbox.config import SANDBOX_CONSUMER_NAME
 from discogs_sandbox.endpoints.database import CURRENCIES
 from discogs_sandbox.endpoints.registry import Call, Reply, handles
 from discogs_sandbox.people import UserSeed
-from discogs_sandbox.rules import paginate, unprocessable
+from discogs_sandbox.reading import Found, Listing
+from discogs_sandbox.rules import unprocessable
 from discogs_sandbox.seeding import API_ROOT, IMAGE_ROOT, WEB_ROOT, rng
 
 
-@handles("get_identity")
-def get_identity(call: Call) -> Reply:
-    """GET /oauth/identity: who the credential acts as."""
+def identity_body(call: Call, found: Found) -> dict[str, Any]:
+    """Who the credential acts as."""
     user = call.current_user()
-    body: dict[str, Any] = {
+    return {
         "id": user.id,
         "username": user.username,
         "resource_url": user.resource_url(),
@@ -24,7 +26,6 @@ def get_identity(call: Call) -> Reply:
         if call.principal.kind == "oauth"
         else "Personal access token",
     }
-    return Reply(200, body)
 
 
 def profile_body(call: Call, user: UserSeed) -> dict[str, Any]:
@@ -78,12 +79,6 @@ def profile_body(call: Call, user: UserSeed) -> dict[str, Any]:
     return body
 
 
-@handles("get_profile")
-def get_profile(call: Call) -> Reply:
-    """GET /users/{username}."""
-    return Reply(200, profile_body(call, call.user_param()))
-
-
 @handles("edit_profile")
 def edit_profile(call: Call) -> Reply:
     """POST /users/{username}: change name, home page, location, profile or currency."""
@@ -101,9 +96,9 @@ def edit_profile(call: Call) -> Reply:
     return Reply(200, profile_body(call, user))
 
 
-def _release_record(call: Call, release_id: int) -> dict[str, Any]:
+def release_record(call: Call, found: Found, release_id: int) -> dict[str, Any]:
+    """A release as submissions and contributions list it: an abridged release record."""
     body = call.state.catalogue.release(release_id, signed=call.signed)
-    # Submissions and contributions carry an abridged release record.
     for name in (
         "lowest_price",
         "num_for_sale",
@@ -119,41 +114,29 @@ def _release_record(call: Call, release_id: int) -> dict[str, Any]:
     return body
 
 
-@handles("get_user_contributions")
-def get_user_contributions(call: Call) -> Reply:
-    """GET /users/{username}/contributions."""
-    user = call.user_param()
-    ids = call.state.holdings.contribution_ids(user)
-    sort = call.query.get("sort")
-    if sort:  # checked against the spec's enum by the core
-        core = call.state.catalogue.release_core
-        keys = {
-            "title": lambda r: core(r).title,
-            "artist": lambda r: core(r).artist_name,
-            "label": lambda r: core(r).label_name,
-            "catno": lambda r: core(r).catno,
-            "format": lambda r: core(r).format_name,
-            "year": lambda r: str(core(r).year),
-        }
-        key = keys.get(sort, str)
-        ids = sorted(ids, key=key, reverse=call.query.get("sort_order") == "desc")
-    return call.paged(
-        "contributions", len(ids), lambda a, b: [_release_record(call, r) for r in ids[a:b]]
-    )
+def contribution_sorts(call: Call) -> dict[str, Callable[[int], Any]]:
+    """The sort keys of contributions, read from the release each id names."""
+    core = call.state.catalogue.release_core
+    return {
+        "title": lambda r: core(r).title,
+        "artist": lambda r: core(r).artist_name,
+        "label": lambda r: core(r).label_name,
+        "catno": lambda r: core(r).catno,
+        "format": lambda r: core(r).format_name,
+        "year": lambda r: str(core(r).year),
+    }
 
 
-@handles("get_user_submissions")
-def get_user_submissions(call: Call) -> Reply:
-    """GET /users/{username}/submissions: artists, labels and releases in one paged list."""
-    user = call.user_param()
+def submissions(call: Call, found: Found) -> Listing:
+    """A user's submissions: artists, labels and releases in one paged count."""
+    user: UserSeed = found["username"]
     artists, labels, releases = call.state.holdings.submission_counts(user)
     total = artists + labels + releases
     catalogue = call.state.catalogue
-    page = call.page()
     base = user.index * 10_000 + 1
 
     def entries(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {"artists": [], "labels": [], "releases": []}
+        page: dict[str, list[dict[str, Any]]] = {"artists": [], "labels": [], "releases": []}
         for n in range(start, min(stop, total)):
             if n < artists:
                 artist = catalogue.artist(base + n, signed=call.signed)
@@ -163,19 +146,15 @@ def get_user_submissions(call: Call) -> Reply:
                 # Submission bodies list group members by name, not as artist references.
                 if "members" in artist:
                     artist["members"] = [member["name"] for member in artist["members"]]
-                found["artists"].append(artist)
+                page["artists"].append(artist)
             elif n < artists + labels:
                 label = catalogue.label(base + n, signed=call.signed)
                 if label.get("contact_info") is None:
                     label.pop("contact_info", None)
-                found["labels"].append(label)
+                page["labels"].append(label)
             else:
-                found["releases"].append(
-                    _release_record(call, catalogue.random_release_id("sub", user.index, n))
-                )
-        return found
+                release_id = catalogue.random_release_id("sub", user.index, n)
+                page["releases"].append(release_record(call, found, release_id))
+        return page
 
-    pagination, link = paginate(call.base_url, call.path, call.query_items, page, total)
-    headers = {"Link": link} if link else {}
-    body = {"pagination": pagination, "submissions": entries(page.start, page.stop)}
-    return Reply(200, body, headers)
+    return Listing(total, entries)

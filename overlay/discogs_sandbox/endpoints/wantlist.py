@@ -1,4 +1,5 @@
-"""Wantlist operations and user lists."""
+"""Wantlist writes, and what wantlists and user lists show (their reads are rows of
+:mod:`discogs_sandbox.endpoints.reads`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from discogs_sandbox.endpoints.registry import Call, Reply, handles, no_content
 from discogs_sandbox.people import UserSeed
+from discogs_sandbox.reading import Found
 from discogs_sandbox.rules import forbidden, not_found, parse_int
 from discogs_sandbox.seeding import API_ROOT, WEB_ROOT
 
@@ -26,26 +28,26 @@ def want_body(call: Call, user: UserSeed, ref: int, owner: bool) -> dict[str, An
     return body
 
 
-def _visible(call: Call, user: UserSeed) -> bool:
+def visible(call: Call, found: Found) -> bool:
+    """Whether the caller is the owner; anyone else, signed in or not, gets Discogs' 403 for a
+    private wantlist."""
+    user = found["username"]
     if call.is_owner(user):
         return True
     if not user.wantlist_public:
-        # Anyone but the owner, signed in or not, gets Discogs' 403.
         raise forbidden()
     return False
 
 
-@handles("get_wantlist")
-def get_wantlist(call: Call) -> Reply:
-    """GET /users/{username}/wants."""
-    user = call.user_param()
-    owner = _visible(call, user)
-    view = call.state.want_view(user)
-    return call.paged(
-        "wants",
-        len(view),
-        lambda a, b: [want_body(call, user, r, owner) for r in view.window(a, b)],
-    )
+def wants(call: Call, found: Found) -> Any:
+    """The wants of the path's user, newest first."""
+    return call.state.want_view(found["username"])
+
+
+def want_entry(call: Call, found: Found, ref: int) -> dict[str, Any]:
+    """One want as the caller may see it."""
+    user = found["username"]
+    return want_body(call, user, ref, call.is_owner(user))
 
 
 def _want_fields(call: Call) -> tuple[str | None, int | None]:
@@ -125,20 +127,20 @@ def _list_summary(call: Call, user: UserSeed, record: dict[str, Any]) -> dict[st
     }
 
 
-@handles("get_user_lists")
-def get_user_lists(call: Call) -> Reply:
-    """GET /users/{username}/lists (private lists only for the owner)."""
-    user = call.user_param()
+def user_lists(call: Call, found: Found) -> list[dict[str, Any]]:
+    """A user's lists (private ones only for the owner)."""
+    user = found["username"]
     owner = call.is_owner(user)
-    records = [r for r in call.state.user_lists(user) if owner or r["public"]]
-    return call.paged(
-        "lists", len(records), lambda a, b: [_list_summary(call, user, r) for r in records[a:b]]
-    )
+    return [r for r in call.state.user_lists(user) if owner or r["public"]]
 
 
-@handles("get_list")
-def get_list(call: Call) -> Reply:
-    """GET /lists/{list_id}."""
+def list_entry(call: Call, found: Found, record: dict[str, Any]) -> dict[str, Any]:
+    """One list of a user's lists."""
+    return _list_summary(call, found["username"], record)
+
+
+def list_of(call: Call, found: Found) -> dict[str, Any]:
+    """The list the path names; 404 when there is none, 403 when it is another's private list."""
     record = call.state.lists.get(call.int_param("list_id"))
     if record is None:
         raise not_found()
@@ -146,6 +148,14 @@ def get_list(call: Call) -> Reply:
     assert user is not None
     if not record["public"]:
         call.require_owner(user)
+    return record
+
+
+def list_body(call: Call, found: Found) -> dict[str, Any]:
+    """A list with its items."""
+    record = found["list_id"]
+    user = call.state.user(record["owner"])
+    assert user is not None
     body = _list_summary(call, user, record)
     body["items"] = [dict(item) for item in record["items"]]
-    return Reply(200, body)
+    return body

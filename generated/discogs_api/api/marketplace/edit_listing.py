@@ -129,8 +129,9 @@ def sync_detailed(
         listing_id (int):
         curr_abbr (CurrencyCode | Unset): Currency accepted by `curr_abbr` / `currency` parameters
             (Docs L630).
-        body (EditListingRequest): New values for a listing you own: the same fields as a new
-            listing (Docs L2793-L2878). The listing must be `For Sale`, `Draft` or `Expired`.
+        body (EditListingRequest): New values for a listing you own: any of the fields of a new
+            listing (Docs L2793-L2878); the fields not sent keep their values. The listing must be
+            `For Sale`, `Draft` or `Expired`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,8 +167,9 @@ def sync(
         listing_id (int):
         curr_abbr (CurrencyCode | Unset): Currency accepted by `curr_abbr` / `currency` parameters
             (Docs L630).
-        body (EditListingRequest): New values for a listing you own: the same fields as a new
-            listing (Docs L2793-L2878). The listing must be `For Sale`, `Draft` or `Expired`.
+        body (EditListingRequest): New values for a listing you own: any of the fields of a new
+            listing (Docs L2793-L2878); the fields not sent keep their values. The listing must be
+            `For Sale`, `Draft` or `Expired`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -202,8 +204,9 @@ async def asyncio_detailed(
         listing_id (int):
         curr_abbr (CurrencyCode | Unset): Currency accepted by `curr_abbr` / `currency` parameters
             (Docs L630).
-        body (EditListingRequest): New values for a listing you own: the same fields as a new
-            listing (Docs L2793-L2878). The listing must be `For Sale`, `Draft` or `Expired`.
+        body (EditListingRequest): New values for a listing you own: any of the fields of a new
+            listing (Docs L2793-L2878); the fields not sent keep their values. The listing must be
+            `For Sale`, `Draft` or `Expired`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -239,8 +242,9 @@ async def asyncio(
         listing_id (int):
         curr_abbr (CurrencyCode | Unset): Currency accepted by `curr_abbr` / `currency` parameters
             (Docs L630).
-        body (EditListingRequest): New values for a listing you own: the same fields as a new
-            listing (Docs L2793-L2878). The listing must be `For Sale`, `Draft` or `Expired`.
+        body (EditListingRequest): New values for a listing you own: any of the fields of a new
+            listing (Docs L2793-L2878); the fields not sent keep their values. The listing must be
+            `For Sale`, `Draft` or `Expired`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
