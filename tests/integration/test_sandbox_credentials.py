@@ -39,7 +39,9 @@ def _every_body_matches_the_spec(sandbox: Sandbox) -> Iterator[None]:
 
 @pytest.fixture
 def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.base_url, headers=UA) as client:
+    # The first search builds the sandbox's 30,000-release corpus (about a second alone, several
+    # under coverage on a loaded machine): give it more than httpx's default five seconds.
+    with httpx.Client(base_url=sandbox.base_url, headers=UA, timeout=60) as client:
         yield client
 
 
