@@ -115,14 +115,20 @@ def test_writes_are_offered_only_when_allowed_and_say_so(sandbox: Sandbox, tmp_p
 
 
 def test_a_429_from_the_sandbox_is_absorbed(tmp_path: Path) -> None:
-    # Another program already spent the budget: the sandbox answers 429 until the window
-    # moves on; the client waits and retries, and the agent sees only the answer.
-    with Sandbox(rate_limit=3, rate_window=2.0, preset_used=3) as server:
+    # Another program spends the budget once the server is up (spent at sandbox start, a slow
+    # start on a loaded machine could outlast the window): the sandbox answers 429 until the
+    # window moves on; the client waits and retries, and the agent sees only the answer.
+    with Sandbox(rate_limit=3, rate_window=5.0) as server:
 
         async def body(s: ClientSession) -> Any:
+            server.set_faults(preset_used=3)
             return [await s.call_tool("get_release", {"release_id": n}) for n in (1, 2)]
 
-        results = _session(_params(server.base_url, tmp_path), body)
+        params = _params(server.base_url, tmp_path)
+        assert params.env is not None
+        # The client knows the sandbox's rule, as a user would configure it for this server.
+        params.env |= {"DISCOGS_RATE_LIMIT_REQUESTS": "3", "DISCOGS_RATE_LIMIT_WINDOW": "5"}
+        results = _session(params, body)
         assert [r.is_error for r in results] == [False, False]
         assert server.stats()["status_429"] >= 1
 
