@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -229,3 +232,36 @@ def test_a_refused_body_is_worded_by_jsonschema() -> None:
         check_arguments(op, path)
     assert caught.value.parameter == "body"
     assert "should be non-empty; give at least one of:" in str(caught.value)
+
+
+def test_calls_with_good_arguments_never_import_jsonschema() -> None:
+    # A fresh process: arguments that pass their checks are checked without the schema engine
+    # (the server's 404 only ends each call quickly; it is not what is tested).
+    script = textwrap.dedent(
+        """
+        import sys, httpx
+        from musicagent import Discogs
+        from musicagent.errors import DiscogsAPIError
+
+        def answer(request):
+            return httpx.Response(404, json={"message": "Release not found."})
+
+        with Discogs(token="fresh-token-123", transport=httpx.MockTransport(answer),
+                     rate_limiter=False, cache=False) as client:
+            for call in (
+                lambda: client.database.get_release(1, curr_abbr="USD"),
+                lambda: client.wantlist.get_wantlist("sandbox", page=2, per_page=50),
+                lambda: client.marketplace.get_inventory("sandbox", status="For Sale"),
+            ):
+                try:
+                    call()
+                except DiscogsAPIError:
+                    pass
+        print(sorted(m for m in sys.modules if m == "jsonschema" or m.startswith("jsonschema.")))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
