@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from discogs_api.types import UNSET, File
-from discogs_facade import Argument, Operation
-from jsonschema import Draft202012Validator
+from discogs_facade import Operation
 
+from musicagent.arguments import check_arguments, checks_for, describe_allowed
 from musicagent.cache import from_cache
-from musicagent.errors import DiscogsAPIError, InvalidParameterError, ResponseValidationError
+from musicagent.errors import DiscogsAPIError, ResponseValidationError
 from musicagent.extensions import CORRELATION_ID, OPERATION_ID
 from musicagent.pagination import MAX_PAGES, PAGE_SIZE, PageWalk, items_of, page_arguments
 from musicagent.ratelimit import RateLimitStatus
@@ -32,131 +32,6 @@ if TYPE_CHECKING:
     from musicagent.recording import Recorder
 
 R = TypeVar("R")
-
-
-_TYPE_WORDS = {
-    "integer": "an integer",
-    "number": "a number",
-    "string": "a string",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping",
-}
-
-
-def describe_allowed(schema: Mapping[str, Any]) -> str:
-    """What a schema accepts, in words a user understands (`1..100`, `one of: USD, GBP`)."""
-    for key in ("oneOf", "anyOf"):
-        if key in schema:
-            return " or ".join(describe_allowed(s) for s in schema[key])
-    if "enum" in schema:
-        return "one of: " + ", ".join(str(v) for v in schema["enum"])
-    types = schema.get("type")
-    if isinstance(types, list):
-        return " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types if t != "null")
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if schema.get("exclusiveMinimum") is not None:
-        return (
-            f"{_TYPE_WORDS.get(types or '', 'a value')} greater than {schema['exclusiveMinimum']}"
-        )
-    if low is not None and high is not None:
-        return f"{_TYPE_WORDS.get(types or '', 'a value')} from {low} to {high}"
-    if low is not None:
-        return f"{_TYPE_WORDS.get(types or '', 'a value')} of at least {low}"
-    if high is not None:
-        return f"{_TYPE_WORDS.get(types or '', 'a value')} of at most {high}"
-    if types == "string" and schema.get("minLength"):
-        return "a non-empty string"
-    return _TYPE_WORDS.get(types or "", "a valid value")
-
-
-_validators: dict[tuple[str, str], Draft202012Validator] = {}
-
-
-def _validator(op: Operation[Any], name: str, schema: Mapping[str, Any]) -> Draft202012Validator:
-    """A compiled validator per operation argument (schemas are constants of the facade)."""
-    key = (op.operation_id, name)
-    if key not in _validators:
-        _validators[key] = Draft202012Validator(schema)
-    return _validators[key]
-
-
-def _check_one(op: Operation[Any], arg: Argument, value: Any) -> None:
-    if arg.binary:
-        if not isinstance(value, bytes | bytearray | str | os.PathLike) and not hasattr(
-            value, "read"
-        ):
-            raise InvalidParameterError(
-                f"{arg.python_name} must be bytes, a file path or a binary file object",
-                parameter=arg.python_name,
-                allowed="bytes, a path, or a file opened in binary mode",
-                value=value,
-            )
-        return
-    error = next(iter(_validator(op, arg.python_name, arg.schema).iter_errors(value)), None)
-    if error is not None:
-        allowed = describe_allowed(arg.schema)
-        raise InvalidParameterError(
-            f"{op.operation_id}: {arg.python_name}={_short(value)} is not allowed; "
-            f"expected {allowed}",
-            parameter=arg.python_name,
-            allowed=allowed,
-            value=value,
-        )
-    # Path segments are percent-encoded by the builder, but "." and ".." would still be read as
-    # relative segments and could reach another resource.
-    if arg.location == "path" and isinstance(value, str) and value.strip() in (".", ".."):
-        raise InvalidParameterError(
-            f"{op.operation_id}: {arg.python_name}={value!r} is not a valid path value",
-            parameter=arg.python_name,
-            allowed="a name other than '.' or '..'",
-            value=value,
-        )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def check_arguments(op: Operation[Any], arguments: Mapping[str, Any]) -> None:
-    """Reject bad arguments before anything is sent, naming the parameter and what is allowed."""
-    for arg in op.arguments:
-        value = arguments.get(arg.python_name)
-        if value is None:
-            if arg.required:
-                raise InvalidParameterError(
-                    f"{op.operation_id}: {arg.python_name} is required",
-                    parameter=arg.python_name,
-                    allowed=describe_allowed(arg.schema) if arg.schema else None,
-                )
-            continue
-        _check_one(op, arg, value)
-    if op.body_schema is not None:
-        body = _body_fields(op, arguments)
-        if body or op.body_required:
-            # A file stands in as a string: its content is checked by _check_one.
-            wire = {k: "<file>" if _is_binary(op, k) else v for k, v in body.items()}
-            error = next(iter(_validator(op, "<body>", op.body_schema).iter_errors(wire)), None)
-            if error is not None and error.validator in ("minProperties", "required"):
-                names = ", ".join(a.python_name for a in op.arguments if a.location == "body")
-                raise InvalidParameterError(
-                    f"{op.operation_id}: {error.message}; give at least one of: {names}",
-                    parameter="body",
-                    allowed=names,
-                )
-
-
-def _is_binary(op: Operation[Any], wire_name: str) -> bool:
-    return any(a.binary and a.wire_name == wire_name for a in op.arguments)
-
-
-def _body_fields(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        a.wire_name: arguments[a.python_name]
-        for a in op.arguments
-        if a.location == "body" and arguments.get(a.python_name) is not None
-    }
 
 
 def _as_file(value: Any, field: str) -> File:
@@ -175,14 +50,13 @@ def _as_file(value: Any, field: str) -> File:
 
 def builder_kwargs(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for the generated request builder (`request_kwargs`)."""
+    checks = checks_for(op)
     kwargs: dict[str, Any] = {}
-    for arg in op.arguments:
-        if arg.location == "body":
-            continue
+    for arg in checks.sent:
         value = arguments.get(arg.python_name)
         kwargs[arg.builder_name] = UNSET if value is None else value
     if op.body_model is not None:
-        fields = _body_fields(op, arguments)
+        fields = checks.body_fields(arguments)
         if op.body_kind == "multipart":
             files = {name: _as_file(value, name) for name, value in fields.items()}
             kwargs["body"] = op.body_model(**files)
@@ -206,6 +80,9 @@ def build_request(
     kwargs.pop("method", None)
     if url is not None:
         kwargs = {"url": url}
+    elif not kwargs.get("params"):
+        # An empty mapping would make httpx parse the URL a second time, for no query at all.
+        kwargs.pop("params", None)
     request = client.build_request(op.method, **kwargs)
     request.extensions[CORRELATION_ID] = uuid.uuid4().hex[:12]
     request.extensions[OPERATION_ID] = op.operation_id
@@ -214,11 +91,7 @@ def build_request(
 
 def path_arguments(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The call's path values by their spec names (they fill cache invalidation templates)."""
-    return {
-        a.wire_name: arguments[a.python_name]
-        for a in op.arguments
-        if a.location == "path" and arguments.get(a.python_name) is not None
-    }
+    return checks_for(op).path_values(arguments)
 
 
 def _unexpected(op: Operation[Any], response: httpx.Response, exc: Exception) -> Exception:

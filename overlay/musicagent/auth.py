@@ -13,6 +13,7 @@ access tokens it yields, the HTTPS rule for base URLs and the default User-Agent
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -141,8 +142,10 @@ def credential_identity(auth: httpx.Auth | None) -> str:
     return identity if isinstance(identity, str) else f"{type(auth).__name__}:{id(auth):x}"
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_host(host: str) -> bool:
     """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
+    # Memoised: every attempt asks it about the same few hosts.
     if host.lower() in _LOOPBACK_NAMES:
         return True
     try:
@@ -212,12 +215,14 @@ class TokenAuth(httpx.Auth):
     @token.setter
     def token(self, value: str) -> None:
         self._token = _checked(value, "token")
+        # Worked out once per token: the cache asks for it on every call.
+        self._identity = credential_fingerprint(self._token, kind="token")
         register_secret(self._token)
 
     @property
     def identity(self) -> str:
         """``token:`` plus the first 12 hex digits of the token's SHA-256."""
-        return credential_fingerprint(self._token, kind="token")
+        return self._identity
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the token header to the request."""
@@ -403,7 +408,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def origin_of(url: httpx.URL | str) -> tuple[str, str, int | None]:
     """The (scheme, host, port) a URL belongs to, with default ports made explicit."""
-    parsed = httpx.URL(url)
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     return parsed.scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS.get(parsed.scheme)
 
 

@@ -35,6 +35,7 @@ from musicagent.auth import (
     credential_identity,
 )
 from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore, LoopCache, loop_cache
+from musicagent.cookies import ApiAsyncClient, ApiClient
 from musicagent.deadline import with_async_deadlines, with_deadlines
 from musicagent.errors import InvalidParameterError
 from musicagent.pagination import MAX_PAGES
@@ -404,7 +405,7 @@ class Discogs(_ClientMixin, Resources):
     ) -> None:
         self._config = config = ClientConfig.resolve(token, **options)
         inner = transport if transport is not None else with_deadlines(httpx.HTTPTransport())
-        self.http = httpx.Client(
+        self.http = ApiClient(
             transport=WireTransport(inner, config.wire_rules()), **config.http_options()
         )
         """The underlying `httpx.Client`: signed for the API's origin only, paced, logged and
@@ -462,7 +463,7 @@ class AsyncDiscogs(_ClientMixin, AsyncResources):
         inner = (
             transport if transport is not None else with_async_deadlines(httpx.AsyncHTTPTransport())
         )
-        self.http = httpx.AsyncClient(
+        self.http = ApiAsyncClient(
             transport=AsyncWireTransport(inner, config.wire_rules()), **config.http_options()
         )
         """The underlying `httpx.AsyncClient` (raw access: signed for the API's origin only,

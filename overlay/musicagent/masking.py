@@ -74,6 +74,9 @@ _STANDARD_RECORD_ATTRIBUTES = frozenset(
 
 _registry_lock = threading.Lock()
 _registry: set[str] = set()
+# The registry as readers get it, replaced whole under the lock at each change: the cache reads
+# it on every stored response, and a reference is read atomically without the lock.
+_known: frozenset[str] = frozenset()
 
 
 def register_secret(value: str | None) -> None:
@@ -86,21 +89,24 @@ def register_secret(value: str | None) -> None:
     string would garble unrelated log text, and real Discogs credentials are much longer.
     """
     if value and len(value) >= MIN_REGISTERED_SECRET_LENGTH:
+        global _known
         with _registry_lock:
             _registry.add(value)
+            _known = frozenset(_registry)
 
 
 def forget_secret(value: str | None) -> None:
     """Stop masking a secret registered with :func:`register_secret` (after a token rotation)."""
+    global _known
     if value:
         with _registry_lock:
             _registry.discard(value)
+            _known = frozenset(_registry)
 
 
 def known_secrets() -> frozenset[str]:
     """The secrets registered with :func:`register_secret` so far."""
-    with _registry_lock:
-        return frozenset(_registry)
+    return _known
 
 
 def is_secret_name(name: str) -> bool:

@@ -309,6 +309,21 @@ def _network_error(exc: httpx.TransportError, request: httpx.Request) -> Network
 _ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
+def _sent_as_is(response: httpx.Response) -> bool:
+    """Whether the body arrives as it is meant (no content or transfer coding) with its length.
+
+    Then the decoded body is the body on the wire, which the wire transport already caps at
+    the same limit, and httpx's own read gives the response `_read_response` would rebuild
+    (same headers, same content) without a second pass over the body.
+    """
+    headers = response.headers
+    return (
+        "content-length" in headers
+        and "content-encoding" not in headers
+        and "transfer-encoding" not in headers
+    )
+
+
 def _read_response(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
     """A response holding the decoded body read in `chunks` (its stream already consumed)."""
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _ENCODING_HEADERS]
@@ -386,6 +401,9 @@ class SyncIO:
         if isinstance(effect, Send):
             response = self.client.send(effect.request, stream=True)
             try:
+                if _sent_as_is(response):
+                    response.read()
+                    return response
                 chunks: list[bytes] = []
                 total = 0
                 for chunk in response.iter_bytes():
@@ -428,6 +446,9 @@ class AsyncIO:
         if isinstance(effect, Send):
             response = await self.client.send(effect.request, stream=True)
             try:
+                if _sent_as_is(response):
+                    await response.aread()
+                    return response
                 chunks: list[bytes] = []
                 total = 0
                 async for chunk in response.aiter_bytes():

@@ -217,6 +217,10 @@ class CircuitBreaker:
 
     def before_call(self, method: str | None = None, url: str | httpx.URL | None = None) -> None:
         """Let a call through, or raise `CircuitOpenError` if the circuit is open."""
+        if self._opened_at is None:
+            # Closed: nothing to decide or change, so no lock (a failure recorded at this very
+            # moment by another call counts as if it came just after).
+            return
         with self._lock:
             now = self._clock()
             state = self._state(now)
@@ -229,6 +233,8 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         """A call got an answer from the server: close the circuit."""
+        if not self._failures and self._opened_at is None and not self._trial_running:
+            return  # already closed and clean: the common case takes no lock
         with self._lock:
             self._failures = 0
             self._opened_at = None

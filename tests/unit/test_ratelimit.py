@@ -578,3 +578,20 @@ def test_margin_holds_each_send_past_the_window_for_network_delay() -> None:
     assert limiter.acquire() == 0.0
     assert limiter.acquire() == pytest.approx(10.5)
     assert limiter.status().window == 10.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [("X-Discogs-Ratelimit", "60"), ("X-Discogs-Ratelimit-Used", "3")],
+        [("x-discogs-ratelimit-used", "3"), ("X-DISCOGS-RATELIMIT-USED", "4")],
+        [("X-Discogs-Ratelimit-Remaining", " 7 "), ("Content-Type", "application/json")],
+        [("Content-Type", "application/json")],
+    ],
+)
+def test_response_headers_read_like_any_mapping(raw: list[tuple[str, str]]) -> None:
+    # The httpx.Headers path reads the headers in place; it must agree with a plain mapping.
+    from musicagent.ratelimit.headers import parse_rate_limit_headers
+
+    headers = httpx.Headers(raw)
+    assert parse_rate_limit_headers(headers) == parse_rate_limit_headers(dict(headers.items()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -588,3 +589,38 @@ def state_of(breaker: CircuitBreaker) -> str:
 
 def _fail(breaker: CircuitBreaker) -> None:
     breaker.record_failure("503 Service Unavailable", network=False)
+
+
+class _CountingLock:
+    """A lock that counts how often it is taken."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self.taken += 1
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_a_healthy_call_takes_no_breaker_lock() -> None:
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30.0)
+    lock = _CountingLock()
+    breaker._lock = lock  # type: ignore[assignment]
+    for _ in range(3):
+        breaker.before_call()
+        breaker.record_success()
+    assert lock.taken == 0
+    # A failure still counts under the lock, and the next success clears it.
+    breaker.record_failure("500 Internal Server Error", network=False)
+    breaker.before_call()
+    breaker.record_success()
+    breaker.record_failure("500 Internal Server Error", network=False)
+    assert breaker.state == "closed"
+    breaker.record_failure("500 Internal Server Error", network=False)
+    assert breaker.state == "open"
+    with pytest.raises(CircuitOpenError):
+        breaker.before_call()

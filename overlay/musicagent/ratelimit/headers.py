@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import httpx
+
 __all__ = [
     "LIMIT_HEADER",
     "REMAINING_HEADER",
@@ -23,7 +25,6 @@ __all__ = [
 LIMIT_HEADER = "x-discogs-ratelimit"
 USED_HEADER = "x-discogs-ratelimit-used"
 REMAINING_HEADER = "x-discogs-ratelimit-remaining"
-_HEADER_NAMES = (LIMIT_HEADER, USED_HEADER, REMAINING_HEADER)
 # Longer digit strings are not a count of requests; refusing them early also keeps int()
 # from spending time on a megabyte of digits.
 _MAX_DIGITS = 12
@@ -64,8 +65,16 @@ class RateLimitHeaders:
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     """Read `X-Discogs-Ratelimit`, `-Used` and `-Remaining`; None when none of them is present."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    values = tuple(_int_or_none(lowered.get(name)) for name in _HEADER_NAMES)
+    if isinstance(headers, httpx.Headers):
+        # Already case-insensitive, repeated headers joined as `items()` joins them: no copy.
+        found: Mapping[str, str] = headers
+    else:
+        found = {name.lower(): value for name, value in headers.items()}
+    values = (
+        _int_or_none(found.get(LIMIT_HEADER)),
+        _int_or_none(found.get(USED_HEADER)),
+        _int_or_none(found.get(REMAINING_HEADER)),
+    )
     if all(value is None for value in values):
         return None
     limit, used, remaining = values

@@ -15,6 +15,7 @@ every process wait for it.
 from __future__ import annotations
 
 import bisect
+import operator
 from dataclasses import dataclass
 
 __all__ = [
@@ -49,6 +50,9 @@ class WindowSnapshot:
 
 def _time(entry: Entry) -> float:
     return entry[0]
+
+
+_units = operator.itemgetter(1)
 
 
 def tidy(entries: list[Entry], now: float, limit: int, span: float) -> None:
@@ -110,7 +114,8 @@ def add_unaccounted(entries: list[Entry], now: float, server_used: int) -> None:
     The difference was spent by someone else, we do not know when: assume just now, which keeps
     it in the window longest (the safe side). One entry, whatever the difference.
     """
-    sent = sum(units for sent_at, units in entries if sent_at <= now)
+    # Entries are sorted: what was sent by now is a prefix.
+    sent = sum(map(_units, entries[: bisect.bisect_right(entries, now, key=_time)]))
     if server_used > sent:
         bisect.insort_right(entries, (now, server_used - sent), key=_time)
 
