@@ -7,8 +7,10 @@
 
 Scenarios: ``crawl``, ``crawl-preset``, ``crawl-shared`` (``crawls`` selects all three; each
 takes a few minutes by nature: the rule forces at least 120 s), ``requests``, ``overhead``,
-``parsing``, ``export``, ``cache``. The page goes to ``benchmarks/results.md`` after a full run
-of every scenario; partial or quick runs only print it unless ``--out`` names a file.
+``parsing``, ``export``, ``cache``, ``cache-cpu``, ``startup`` (import time, ``--version``,
+fresh process to first response, the ``api`` command). The page goes to
+``benchmarks/results.md`` after a full run of every scenario; partial or quick runs only print
+it unless ``--out`` names a file.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from benchmarks.adapters import CLIENTS, is_installed
 from benchmarks.cache import cache_section
 from benchmarks.cache_cpu import cache_cpu_section
+from benchmarks.cli_startup import startup_section
 from benchmarks.crawl import VARIANTS, crawl_section
 from benchmarks.exports import export_section
 from benchmarks.launch import ROOT
@@ -54,6 +57,7 @@ SCENARIOS: dict[str, Runner] = {
     "export": export_section,
     "cache": cache_section,
     "cache-cpu": cache_cpu_section,
+    "startup": startup_section,
 }
 """Every scenario by the name ``--only`` takes, in the order they run and are reported."""
 
