@@ -1,6 +1,6 @@
 """The console script loads what the command it runs needs, and nothing else.
 
-`musicagent api ...` runs the generated click tree without the typer app and its other commands;
+`musicagent api ...` runs the generated click tree without typer and the other commands;
 any other known command loads its own module only. Each run is a fresh interpreter.
 """
 
@@ -28,7 +28,7 @@ PROBE = (
     "try:\n"
     "    main()\n"
     "finally:\n"
-    "    prefixes = ('musicagent.cli', 'discogs_cli')\n"
+    "    prefixes = ('musicagent.cli', 'discogs_cli', 'typer')\n"
     "    loaded = sorted(m for m in sys.modules if m.startswith(prefixes))\n"
     "    sys.stderr.write('LOADED ' + ' '.join(loaded) + '\\n')\n"
 )
@@ -65,6 +65,7 @@ def test_an_api_command_loads_one_group_and_no_other_command(
     assert json.loads(out)["id"] == 1
     assert "discogs_cli.database" in loaded
     assert not {"discogs_cli.marketplace", "musicagent.cli._app", "musicagent.cli.export"} & loaded
+    assert "typer" not in loaded
 
 
 def test_an_api_failure_keeps_its_exit_code_without_typer_s_entry(
