@@ -30,6 +30,7 @@ class Profile:
         parse_rounds: passes over them.
         export_sizes: collection items exported to each format.
         export_formats: formats exported.
+        startup_runs: fresh processes per startup measure (the median is reported).
     """
 
     name: str
@@ -47,6 +48,7 @@ class Profile:
     parse_rounds: int
     export_sizes: tuple[int, ...]
     export_formats: tuple[str, ...]
+    startup_runs: int = 15
 
     def fastest_crawl_seconds(self, preset: int = 0) -> float:
         """The shortest time the rule allows for the crawl: ``window * floor((N - 1 + P) / L)``.
@@ -97,5 +99,6 @@ QUICK = Profile(
     parse_rounds=5,
     export_sizes=(10_000,),
     export_formats=("csv", "jsonl"),
+    startup_runs=5,
 )
 """The rule scaled down to 10 requests per 1 s window, N=25, smaller runs: a smoke test."""

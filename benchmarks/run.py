@@ -7,9 +7,11 @@
 
 Scenarios: ``crawl``, ``crawl-preset``, ``crawl-shared`` (``crawls`` selects all three; each
 takes a few minutes by nature: the rule forces at least 120 s), ``requests``, ``overhead``,
-``parsing``, ``export``, ``cache``, ``workers`` (four processes, four tokens, one
-Redis; needs ``redis-server``). The page goes to ``benchmarks/results.md`` after a full run
-of every scenario; partial or quick runs only print it unless ``--out`` names a file.
+``parsing``, ``export``, ``export-cli``, ``cache``, ``cache-cpu``, ``workers`` (four
+processes, four tokens, one Redis; needs ``redis-server``), ``startup`` (import time,
+``--version``, fresh process to first response, the ``api`` command). The page goes to
+``benchmarks/results.md`` after a full run of every scenario; partial or quick runs only print
+it unless ``--out`` names a file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from benchmarks.adapters import CLIENTS, is_installed
 from benchmarks.cache import cache_section
 from benchmarks.cache_cpu import cache_cpu_section
+from benchmarks.cli_startup import startup_section
 from benchmarks.crawl import VARIANTS, crawl_section
 from benchmarks.export_cli import export_cli_section
 from benchmarks.exports import export_section
@@ -59,6 +62,7 @@ SCENARIOS: dict[str, Runner] = {
     "cache": cache_section,
     "cache-cpu": cache_cpu_section,
     "workers": workers_section,
+    "startup": startup_section,
 }
 """Every scenario by the name ``--only`` takes, in the order they run and are reported."""
 

@@ -6,8 +6,10 @@ parameter with its schema, description and where it goes. The command line (`mus
 and the MCP server (`musicagent mcp`) are both built from this table at run time, so a new
 operation in the spec becomes a command and a tool by regenerating, with no hand wiring.
 
-The module holds plain data only and imports nothing heavy: listing commands or printing help
-must not pay for the models or the request builders.
+The package holds plain data only and imports nothing heavy: listing commands or printing help
+must not pay for the models or the request builders. Each group's commands are a module of their
+own (`discogs_cli/database.py`), imported when that group is used: running one command loads one
+group, and `COMMANDS` (every command) is assembled on first access.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ READ_METHODS = ("GET", "HEAD")
 PRELUDE = '''"""Every Discogs operation as a command: the table of `musicagent api` and `mcp`.
 
 Plain data generated from spec/discogs.yaml; importing it loads no models or request builders.
+One module per group holds its commands (`commands_of("database")` imports `database`);
+`COMMANDS` and `BY_OPERATION` load every group on first access.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,23 +122,85 @@ def _command(op: Op) -> list[str]:
     ]
 
 
+LAZY = '''
+
+def commands_of(group: str) -> tuple[Command, ...]:
+    """The commands of one group, in spec order (imports that group's module only)."""
+    if group not in GROUPS:
+        raise KeyError(group)
+    commands: tuple[Command, ...] = importlib.import_module(f"{__name__}.{group}").COMMANDS
+    return commands
+
+
+def command_for(operation_id: str) -> Command:
+    """The command of one operation id (KeyError if the spec has no such operation)."""
+    for command in commands_of(GROUP_OF[operation_id]):
+        if command.operation_id == operation_id:
+            return command
+    raise KeyError(operation_id)
+
+
+if TYPE_CHECKING:
+    COMMANDS: tuple[Command, ...]
+    """Every command, in spec order."""
+    BY_OPERATION: dict[str, Command]
+    """The command of each operation id."""
+
+
+def __getattr__(name: str) -> Any:
+    # Every group is loaded only when something asks for all of them (the MCP tool list).
+    if name == "BY_OPERATION":
+        value: Any = {c.operation_id: c for group in GROUPS for c in commands_of(group)}
+    elif name == "COMMANDS":
+        by_operation = __getattr__("BY_OPERATION")
+        value = tuple(by_operation[operation_id] for operation_id in GROUP_OF)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "BY_OPERATION",
+    "COMMANDS",
+    "GROUPS",
+    "GROUP_OF",
+    "Command",
+    "Parameter",
+    "command_for",
+    "commands_of",
+]
+'''
+
+
 def render_table(ops: list[Op], spec: dict[str, Any]) -> str:
-    """The source of `discogs_cli/__init__.py`."""
+    """The source of `discogs_cli/__init__.py`: the classes, the groups, the lazy lookups."""
     tags = {t["name"]: " ".join(str(t.get("description", "")).split()) for t in spec["tags"]}
     used = [t for t in tags if any(op.tag == t for op in ops)]
     out = [PRELUDE, "GROUPS: dict[str, str] = {"]
     out += [f"    {t!r}: {tags[t]!r}," for t in used]
     out += ["}", '"""Command groups (spec tags) and what each holds."""', ""]
-    out.append("COMMANDS: tuple[Command, ...] = (")
-    for op in ops:
-        out += _command(op)
-    out += [")", ""]
-    out += [
-        "BY_OPERATION: dict[str, Command] = {c.operation_id: c for c in COMMANDS}",
-        '"""The command of each operation id."""',
+    out.append("GROUP_OF: dict[str, str] = {")
+    out += [f"    {op.operation_id!r}: {op.tag!r}," for op in ops]
+    out += ["}", '"""The group of each operation id, in spec order."""']
+    return "\n".join(out) + "\n" + LAZY
+
+
+def render_group(tag: str, ops: list[Op]) -> str:
+    """The source of `discogs_cli/<tag>.py`: the commands of one group."""
+    out = [
+        f'"""The commands of `musicagent api {tag}` (generated from spec/discogs.yaml)."""',
         "",
-        '__all__ = ["BY_OPERATION", "COMMANDS", "GROUPS", "Command", "Parameter"]',
+        "from __future__ import annotations",
+        "",
+        "from . import Command, Parameter",
+        "",
+        "COMMANDS: tuple[Command, ...] = (",
     ]
+    for op in ops:
+        if op.tag == tag:
+            out += _command(op)
+    out.append(")")
     return "\n".join(out) + "\n"
 
 
@@ -149,4 +216,6 @@ def generate_cli_table(out: Path, spec: dict[str, Any]) -> None:
     target = out / "discogs_cli"
     target.mkdir(parents=True, exist_ok=True)
     (target / "__init__.py").write_text(render_table(ops, spec))
+    for tag in dict.fromkeys(op.tag for op in ops):
+        (target / f"{tag}.py").write_text(render_group(tag, ops))
     (target / "py.typed").write_text("")

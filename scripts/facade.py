@@ -311,7 +311,8 @@ def _page_items(raw: dict[str, Any], model: str | None, r: Resolver) -> tuple[st
     others = [(k, v) for k, v in properties.items() if k != "pagination"]
     arrays = [(k, v) for k, v in others if r.deref(v).get("type") == "array"]
     # Submissions page an object of arrays: then the page's one member is the item.
-    return (arrays or others or [None])[0]
+    chosen = arrays or others
+    return chosen[0] if chosen else None
 
 
 def _signature(op: Op, *, for_iterator: bool) -> list[str]:
@@ -357,70 +358,89 @@ def _call_args(op: Op, *, for_iterator: bool) -> str:
     return "{" + ", ".join(f"{n!r}: {n}" for n in names) + "}"
 
 
-def _const(op_id: str) -> str:
-    return op_id.upper()
+def _tags(ops: list[Op]) -> list[str]:
+    return list(dict.fromkeys(op.tag for op in ops))
 
 
-def render_operations(ops: list[Op]) -> str:
+OPERATIONS_GROUP_MARKER = "GROUP_OF: dict[str, str] = {}"
+
+
+def render_operations_table(ops: list[Op], template: str) -> str:
+    """`_operations/__init__.py`: the lazy table (template) with each operation's group."""
+    if OPERATIONS_GROUP_MARKER not in template:
+        raise SystemExit(f"{OPERATIONS_GROUP_MARKER!r} not found in the operations template")
+    rows = "".join(f"    {op.operation_id!r}: {op.tag!r},\n" for op in ops)
+    return template.replace(OPERATIONS_GROUP_MARKER, "GROUP_OF: dict[str, str] = {\n" + rows + "}")
+
+
+def render_operation_group(tag: str, ops: list[Op]) -> str:
+    """`_operations/<tag>.py`: one cached function per operation of the group.
+
+    Each function imports its request builder and names its models only when first called, so
+    describing one operation loads that operation's builder and models and nothing else.
+    """
     out = [
-        '"""Every Discogs operation as the facade calls it (generated from spec/discogs.yaml)."""',
+        f'"""The {tag} operations as the facade calls them, each built on first use."""',
         "",
         "from __future__ import annotations",
         "",
-        "from typing import Any",
+        "from functools import cache",
         "",
         "import discogs_models as m",
+        "from discogs_api import models as api_models",
+        "",
+        "from .._operation import Argument, Operation",
+        "",
     ]
-    for op in ops:
-        out.append(f"from discogs_api.api.{op.tag} import {op.operation_id} as _{op.operation_id}")
-    out.append("from discogs_api import models as api_models")
-    out += ["", "from ._operation import Argument, Operation", ""]
     for op in ops:
         result_type = (
             op.returns.replace(op.model or "\0", f"m.{op.model}") if op.model else op.returns
         )
         lines = [
-            f"{_const(op.operation_id)}: Operation[{result_type}] = Operation(",
-            f"    operation_id={op.operation_id!r},",
-            f"    tag={op.tag!r},",
-            f"    method={op.method!r},",
-            f"    path={op.path!r},",
-            f"    build=_{op.operation_id}.request_kwargs,",
-            "    arguments=(",
+            "",
+            "@cache",
+            f"def {op.operation_id}() -> Operation[{result_type}]:",
+            f'    """``{op.method} {op.path}``."""',
+            f"    from discogs_api.api.{op.tag} import {op.operation_id} as builder",
+            "",
+            "    return Operation(",
+            f"        operation_id={op.operation_id!r},",
+            f"        tag={op.tag!r},",
+            f"        method={op.method!r},",
+            f"        path={op.path!r},",
+            "        build=builder.request_kwargs,",
+            "        arguments=(",
         ]
         for a in op.args:
             lines.append(
-                f"        Argument({a.python_name!r}, {a.location!r}, {a.wire_name!r}, "
+                f"            Argument({a.python_name!r}, {a.location!r}, {a.wire_name!r}, "
                 f"{a.builder_name!r}, {a.required!r}, {a.schema!r}, {a.binary!r}),"
             )
         lines += [
-            "    ),",
-            f"    result_kind={op.result_kind!r},",
-            f"    model={'m.' + op.model if op.model else None},",
+            "        ),",
+            f"        result_kind={op.result_kind!r},",
+            f"        model={'m.' + op.model if op.model else None},",
         ]
         if op.body_kind:
             lines += [
-                f"    body_model=api_models.{op.body_model},",
-                f"    body_kind={op.body_kind!r},",
-                f"    body_required={op.body_required!r},",
-                f"    body_schema={op.body_schema!r},",
+                f"        body_model=api_models.{op.body_model},",
+                f"        body_kind={op.body_kind!r},",
+                f"        body_required={op.body_required!r},",
+                f"        body_schema={op.body_schema!r},",
             ]
-        lines.append(f"    success_statuses={tuple(op.success)!r},")
+        lines.append(f"        success_statuses={tuple(op.success)!r},")
         lines += [
-            f"    cache_kind={op.cache_kind!r},",
-            f"    invalidates={op.invalidates!r},",
-            f"    replay_safe={op.replay_safe!r},",
+            f"        cache_kind={op.cache_kind!r},",
+            f"        invalidates={op.invalidates!r},",
+            f"        replay_safe={op.replay_safe!r},",
         ]
         if op.items_key:
             lines += [
-                f"    items_key={op.items_key!r},",
-                f"    item_model={'m.' + op.item_model if op.item_model else None},",
+                f"        items_key={op.items_key!r},",
+                f"        item_model={'m.' + op.item_model if op.item_model else None},",
             ]
-        lines.append(")")
+        lines.append("    )")
         out += [*lines, ""]
-    out.append("OPERATIONS: dict[str, Operation[Any]] = {")
-    out += [f"    {op.operation_id!r}: {_const(op.operation_id)}," for op in ops]
-    out.append("}")
     return "\n".join(out) + "\n"
 
 
@@ -441,12 +461,12 @@ def render_resources(ops: list[Op], spec: dict[str, Any], *, asynchronous: bool)
         "",
         "import discogs_models as m",
         "",
-        "from . import _operations as ops",
+        *(f"from ._operations import {tag} as {tag}_operations" for tag in _tags(ops)),
         "from . import types as t",
         f"from ._operation import {executor}",
         "",
     ]
-    tags = list(dict.fromkeys(op.tag for op in ops))
+    tags = _tags(ops)
     for tag in tags:
         cls = f"{prefix}{TAG_CLASS[tag]}Resource"
         out += [
@@ -467,7 +487,8 @@ def render_resources(ops: list[Op], spec: dict[str, Any], *, asynchronous: bool)
                 f"        {sig},\n    ) -> {returns}:",
                 _docstring(op, f"{op.summary}.", "        ", for_iterator=False),
                 f"        return {aw}self._executor.call(",
-                f"            ops.{_const(op.operation_id)}, {_call_args(op, for_iterator=False)}",
+                f"            {op.tag}_operations.{op.operation_id}(),",
+                f"            {_call_args(op, for_iterator=False)},",
                 "        )",
             ]
             if op.iterator:
@@ -483,7 +504,7 @@ def render_resources(ops: list[Op], spec: dict[str, Any], *, asynchronous: bool)
                         for_iterator=True,
                     ),
                     "        return self._executor.paginate(",
-                    f"            ops.{_const(op.operation_id)},",
+                    f"            {op.tag}_operations.{op.operation_id}(),",
                     f"            {_call_args(op, for_iterator=True)},",
                     "        )",
                 ]
@@ -547,7 +568,13 @@ def generate_facade(out: Path, spec: dict[str, Any], templates: Path) -> None:
     target = out / "discogs_facade"
     target.mkdir(parents=True, exist_ok=True)
     (target / "_operation.py").write_text((templates / "facade_operation.py").read_text())
-    (target / "_operations.py").write_text(render_operations(ops))
+    operations = target / "_operations"
+    operations.mkdir(exist_ok=True)
+    template = (templates / "facade_operations.py").read_text()
+    (operations / "__init__.py").write_text(render_operations_table(ops, template))
+    for tag in _tags(ops):
+        group = [op for op in ops if op.tag == tag]
+        (operations / f"{tag}.py").write_text(render_operation_group(tag, group))
     (target / "synchronous.py").write_text(render_resources(ops, spec, asynchronous=False))
     (target / "asynchronous.py").write_text(render_resources(ops, spec, asynchronous=True))
     (target / "types.py").write_text(render_types(spec))

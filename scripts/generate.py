@@ -4,7 +4,8 @@
 
 Produces, under DIR (default: generated/):
   discogs_api/     the client of openapi-python-client (request builders, attrs models)
-  discogs_models/  Pydantic v2 models of datamodel-code-generator (the public model family)
+  discogs_models/  Pydantic v2 models of datamodel-code-generator (the public model family),
+                   one module per model, loaded on first use (scripts/lazy_layout.py)
   discogs_spec/    the spec bundled as JSON, for runtime validation
   discogs_facade/  typed resource groups (sync and async) over the two, see scripts/facade.py
 and rewrites spec/endpoints.tsv, the operation table, from the spec (scripts/endpoints_table.py).
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_table import generate_cli_table
 from endpoints_table import render as render_endpoints
 from facade import generate_facade
+from lazy_layout import apply as apply_lazy_layout
 from model_strictness import apply as apply_model_strictness
 from model_strictness import for_generator
 
@@ -146,11 +148,12 @@ def generate_models(out: Path, spec_path: Path = SPEC) -> None:
     )
     shutil.rmtree(scratch, ignore_errors=True)
     # The models judge a body as the spec's JSON Schema does (see scripts/model_strictness.py).
-    models.write_text(
-        apply_model_strictness(models.read_text(encoding="utf-8"), spec), encoding="utf-8"
-    )
+    source = apply_model_strictness(models.read_text(encoding="utf-8"), spec)
+    models.unlink()
+    # One module per model, each complete on import, loaded on first access (lazy_layout.py).
+    init_template = (TEMPLATES / "models_init.py").read_text(encoding="utf-8")
+    apply_lazy_layout(source, target, init_template)
     shutil.copyfile(TEMPLATES / "models_base.py", target / "_base.py")
-    shutil.copyfile(TEMPLATES / "models_init.py", target / "__init__.py")
     (target / "py.typed").write_text("")
 
 

@@ -9,9 +9,16 @@ from typing import BinaryIO, Literal
 
 import discogs_models as m
 
-from . import _operations as ops
 from . import types as t
 from ._operation import AsyncExecutor
+from ._operations import collection as collection_operations
+from ._operations import database as database_operations
+from ._operations import inventory as inventory_operations
+from ._operations import lists as lists_operations
+from ._operations import marketplace as marketplace_operations
+from ._operations import oauth as oauth_operations
+from ._operations import users as users_operations
+from ._operations import wantlist as wantlist_operations
 
 
 class AsyncDatabaseResource:
@@ -41,7 +48,8 @@ class AsyncDatabaseResource:
                 Docs L628-630).
         """
         return await self._executor.call(
-            ops.GET_RELEASE, {"release_id": release_id, "curr_abbr": curr_abbr}
+            database_operations.get_release(),
+            {"release_id": release_id, "curr_abbr": curr_abbr},
         )
 
     async def get_release_rating_by_user(
@@ -61,7 +69,8 @@ class AsyncDatabaseResource:
             username: Discogs username.
         """
         return await self._executor.call(
-            ops.GET_RELEASE_RATING_BY_USER, {"release_id": release_id, "username": username}
+            database_operations.get_release_rating_by_user(),
+            {"release_id": release_id, "username": username},
         )
 
     async def update_release_rating_by_user(
@@ -84,7 +93,7 @@ class AsyncDatabaseResource:
             rating: The new rating, between 1 and 5.
         """
         return await self._executor.call(
-            ops.UPDATE_RELEASE_RATING_BY_USER,
+            database_operations.update_release_rating_by_user(),
             {"release_id": release_id, "username": username, "rating": rating},
         )
 
@@ -105,7 +114,8 @@ class AsyncDatabaseResource:
             username: Discogs username.
         """
         return await self._executor.call(
-            ops.DELETE_RELEASE_RATING_BY_USER, {"release_id": release_id, "username": username}
+            database_operations.delete_release_rating_by_user(),
+            {"release_id": release_id, "username": username},
         )
 
     async def get_community_release_rating(
@@ -123,7 +133,8 @@ class AsyncDatabaseResource:
             release_id: Discogs release id.
         """
         return await self._executor.call(
-            ops.GET_COMMUNITY_RELEASE_RATING, {"release_id": release_id}
+            database_operations.get_community_release_rating(),
+            {"release_id": release_id},
         )
 
     async def get_release_stats(
@@ -141,7 +152,10 @@ class AsyncDatabaseResource:
         Args:
             release_id: Discogs release id.
         """
-        return await self._executor.call(ops.GET_RELEASE_STATS, {"release_id": release_id})
+        return await self._executor.call(
+            database_operations.get_release_stats(),
+            {"release_id": release_id},
+        )
 
     async def get_master(
         self,
@@ -158,7 +172,10 @@ class AsyncDatabaseResource:
         Args:
             master_id: Discogs master release id.
         """
-        return await self._executor.call(ops.GET_MASTER, {"master_id": master_id})
+        return await self._executor.call(
+            database_operations.get_master(),
+            {"master_id": master_id},
+        )
 
     async def get_master_versions(
         self,
@@ -194,7 +211,7 @@ class AsyncDatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return await self._executor.call(
-            ops.GET_MASTER_VERSIONS,
+            database_operations.get_master_versions(),
             {
                 "master_id": master_id,
                 "page": page,
@@ -238,7 +255,7 @@ class AsyncDatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_MASTER_VERSIONS,
+            database_operations.get_master_versions(),
             {
                 "master_id": master_id,
                 "format": format,
@@ -264,7 +281,10 @@ class AsyncDatabaseResource:
         Args:
             artist_id: Discogs artist id.
         """
-        return await self._executor.call(ops.GET_ARTIST, {"artist_id": artist_id})
+        return await self._executor.call(
+            database_operations.get_artist(),
+            {"artist_id": artist_id},
+        )
 
     async def get_artist_releases(
         self,
@@ -291,7 +311,7 @@ class AsyncDatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_ARTIST_RELEASES,
+            database_operations.get_artist_releases(),
             {
                 "artist_id": artist_id,
                 "sort": sort,
@@ -322,7 +342,7 @@ class AsyncDatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_ARTIST_RELEASES,
+            database_operations.get_artist_releases(),
             {"artist_id": artist_id, "sort": sort, "sort_order": sort_order},
         )
 
@@ -341,7 +361,10 @@ class AsyncDatabaseResource:
         Args:
             label_id: Discogs label id.
         """
-        return await self._executor.call(ops.GET_LABEL, {"label_id": label_id})
+        return await self._executor.call(
+            database_operations.get_label(),
+            {"label_id": label_id},
+        )
 
     async def get_label_releases(
         self,
@@ -363,7 +386,8 @@ class AsyncDatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_LABEL_RELEASES, {"label_id": label_id, "page": page, "per_page": per_page}
+            database_operations.get_label_releases(),
+            {"label_id": label_id, "page": page, "per_page": per_page},
         )
 
     def iter_label_releases(
@@ -381,7 +405,7 @@ class AsyncDatabaseResource:
             label_id: Discogs label id.
         """
         return self._executor.paginate(
-            ops.GET_LABEL_RELEASES,
+            database_operations.get_label_releases(),
             {"label_id": label_id},
         )
 
@@ -442,7 +466,7 @@ class AsyncDatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.SEARCH,
+            database_operations.search(),
             {
                 "q": q,
                 "type": type,
@@ -520,7 +544,7 @@ class AsyncDatabaseResource:
             contributor: Search by contributor username.
         """
         return self._executor.paginate(
-            ops.SEARCH,
+            database_operations.search(),
             {
                 "q": q,
                 "type": type,
@@ -561,7 +585,10 @@ class AsyncUsersResource:
 
         ``GET /oauth/identity``
         """
-        return await self._executor.call(ops.GET_IDENTITY, {})
+        return await self._executor.call(
+            users_operations.get_identity(),
+            {},
+        )
 
     async def get_profile(
         self,
@@ -578,7 +605,10 @@ class AsyncUsersResource:
         Args:
             username: Discogs username.
         """
-        return await self._executor.call(ops.GET_PROFILE, {"username": username})
+        return await self._executor.call(
+            users_operations.get_profile(),
+            {"username": username},
+        )
 
     async def edit_profile(
         self,
@@ -607,7 +637,7 @@ class AsyncUsersResource:
             curr_abbr: Currency accepted by `curr_abbr` / `currency` parameters (Docs L630).
         """
         return await self._executor.call(
-            ops.EDIT_PROFILE,
+            users_operations.edit_profile(),
             {
                 "username": username,
                 "name": name,
@@ -639,7 +669,8 @@ class AsyncUsersResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_USER_SUBMISSIONS, {"username": username, "page": page, "per_page": per_page}
+            users_operations.get_user_submissions(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_user_submissions(
@@ -658,7 +689,7 @@ class AsyncUsersResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_USER_SUBMISSIONS,
+            users_operations.get_user_submissions(),
             {"username": username},
         )
 
@@ -687,7 +718,7 @@ class AsyncUsersResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_USER_CONTRIBUTIONS,
+            users_operations.get_user_contributions(),
             {
                 "username": username,
                 "sort": sort,
@@ -718,7 +749,7 @@ class AsyncUsersResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_USER_CONTRIBUTIONS,
+            users_operations.get_user_contributions(),
             {"username": username, "sort": sort, "sort_order": sort_order},
         )
 
@@ -744,7 +775,10 @@ class AsyncCollectionResource:
         Args:
             username: Discogs username.
         """
-        return await self._executor.call(ops.LIST_COLLECTION_FOLDERS, {"username": username})
+        return await self._executor.call(
+            collection_operations.list_collection_folders(),
+            {"username": username},
+        )
 
     async def create_collection_folder(
         self,
@@ -764,7 +798,8 @@ class AsyncCollectionResource:
             name: Name of the new folder.
         """
         return await self._executor.call(
-            ops.CREATE_COLLECTION_FOLDER, {"username": username, "name": name}
+            collection_operations.create_collection_folder(),
+            {"username": username, "name": name},
         )
 
     async def get_collection_folder(
@@ -785,7 +820,8 @@ class AsyncCollectionResource:
                 "Uncategorized", others are user folders.
         """
         return await self._executor.call(
-            ops.GET_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id}
+            collection_operations.get_collection_folder(),
+            {"username": username, "folder_id": folder_id},
         )
 
     async def edit_collection_folder(
@@ -810,7 +846,8 @@ class AsyncCollectionResource:
             name: New name of the folder.
         """
         return await self._executor.call(
-            ops.EDIT_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id, "name": name}
+            collection_operations.edit_collection_folder(),
+            {"username": username, "folder_id": folder_id, "name": name},
         )
 
     async def delete_collection_folder(
@@ -831,7 +868,8 @@ class AsyncCollectionResource:
                 "Uncategorized", others are user folders.
         """
         return await self._executor.call(
-            ops.DELETE_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id}
+            collection_operations.delete_collection_folder(),
+            {"username": username, "folder_id": folder_id},
         )
 
     async def get_collection_items_by_release(
@@ -858,7 +896,7 @@ class AsyncCollectionResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_COLLECTION_ITEMS_BY_RELEASE,
+            collection_operations.get_collection_items_by_release(),
             {"username": username, "release_id": release_id, "page": page, "per_page": per_page},
         )
 
@@ -881,7 +919,7 @@ class AsyncCollectionResource:
             release_id: Discogs release id.
         """
         return self._executor.paginate(
-            ops.GET_COLLECTION_ITEMS_BY_RELEASE,
+            collection_operations.get_collection_items_by_release(),
             {"username": username, "release_id": release_id},
         )
 
@@ -916,7 +954,7 @@ class AsyncCollectionResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_COLLECTION_ITEMS_BY_FOLDER,
+            collection_operations.get_collection_items_by_folder(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -954,7 +992,7 @@ class AsyncCollectionResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_COLLECTION_ITEMS_BY_FOLDER,
+            collection_operations.get_collection_items_by_folder(),
             {"username": username, "folder_id": folder_id, "sort": sort, "sort_order": sort_order},
         )
 
@@ -980,7 +1018,7 @@ class AsyncCollectionResource:
             release_id: Discogs release id.
         """
         return await self._executor.call(
-            ops.ADD_TO_COLLECTION_FOLDER,
+            collection_operations.add_to_collection_folder(),
             {"username": username, "folder_id": folder_id, "release_id": release_id},
         )
 
@@ -1013,7 +1051,7 @@ class AsyncCollectionResource:
                 releases).
         """
         return await self._executor.call(
-            ops.EDIT_COLLECTION_INSTANCE,
+            collection_operations.edit_collection_instance(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1047,7 +1085,7 @@ class AsyncCollectionResource:
             instance_id: ID of the release instance (one copy of the release in the collection).
         """
         return await self._executor.call(
-            ops.DELETE_COLLECTION_INSTANCE,
+            collection_operations.delete_collection_instance(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1073,7 +1111,10 @@ class AsyncCollectionResource:
         Args:
             username: Discogs username.
         """
-        return await self._executor.call(ops.LIST_COLLECTION_FIELDS, {"username": username})
+        return await self._executor.call(
+            collection_operations.list_collection_fields(),
+            {"username": username},
+        )
 
     async def edit_collection_instance_field(
         self,
@@ -1104,7 +1145,7 @@ class AsyncCollectionResource:
             value: New value; for a dropdown field it must be one of the field's `options`.
         """
         return await self._executor.call(
-            ops.EDIT_COLLECTION_INSTANCE_FIELD,
+            collection_operations.edit_collection_instance_field(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1130,7 +1171,10 @@ class AsyncCollectionResource:
         Args:
             username: Discogs username.
         """
-        return await self._executor.call(ops.GET_COLLECTION_VALUE, {"username": username})
+        return await self._executor.call(
+            collection_operations.get_collection_value(),
+            {"username": username},
+        )
 
 
 class AsyncWantlistResource:
@@ -1160,7 +1204,8 @@ class AsyncWantlistResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_WANTLIST, {"username": username, "page": page, "per_page": per_page}
+            wantlist_operations.get_wantlist(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_wantlist(
@@ -1179,7 +1224,7 @@ class AsyncWantlistResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_WANTLIST,
+            wantlist_operations.get_wantlist(),
             {"username": username},
         )
 
@@ -1206,7 +1251,7 @@ class AsyncWantlistResource:
             rating: Rating from 0 (unrated) to 5 (best); the API defaults to 0.
         """
         return await self._executor.call(
-            ops.ADD_TO_WANTLIST,
+            wantlist_operations.add_to_wantlist(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1233,7 +1278,7 @@ class AsyncWantlistResource:
             rating: Rating from 0 (unrated) to 5 (best); the API defaults to 0.
         """
         return await self._executor.call(
-            ops.EDIT_WANTLIST_RELEASE,
+            wantlist_operations.edit_wantlist_release(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1259,7 +1304,7 @@ class AsyncWantlistResource:
             rating: Listed in the docs' URI template only; no documented effect on a delete.
         """
         return await self._executor.call(
-            ops.DELETE_FROM_WANTLIST,
+            wantlist_operations.delete_from_wantlist(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1290,7 +1335,8 @@ class AsyncListsResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_USER_LISTS, {"username": username, "page": page, "per_page": per_page}
+            lists_operations.get_user_lists(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_user_lists(
@@ -1308,7 +1354,7 @@ class AsyncListsResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_USER_LISTS,
+            lists_operations.get_user_lists(),
             {"username": username},
         )
 
@@ -1327,7 +1373,10 @@ class AsyncListsResource:
         Args:
             list_id: ID of the list, e.g. 373143 or "373143".
         """
-        return await self._executor.call(ops.GET_LIST, {"list_id": list_id})
+        return await self._executor.call(
+            lists_operations.get_list(),
+            {"list_id": list_id},
+        )
 
 
 class AsyncMarketplaceResource:
@@ -1368,7 +1417,7 @@ class AsyncMarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.GET_INVENTORY,
+            marketplace_operations.get_inventory(),
             {
                 "username": username,
                 "status": status,
@@ -1407,7 +1456,7 @@ class AsyncMarketplaceResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_INVENTORY,
+            marketplace_operations.get_inventory(),
             {"username": username, "status": status, "sort": sort, "sort_order": sort_order},
         )
 
@@ -1432,7 +1481,8 @@ class AsyncMarketplaceResource:
                 Docs L628-630).
         """
         return await self._executor.call(
-            ops.GET_LISTING, {"listing_id": listing_id, "curr_abbr": curr_abbr}
+            marketplace_operations.get_listing(),
+            {"listing_id": listing_id, "curr_abbr": curr_abbr},
         )
 
     async def edit_listing(
@@ -1479,7 +1529,7 @@ class AsyncMarketplaceResource:
                 `auto`.
         """
         return await self._executor.call(
-            ops.EDIT_LISTING,
+            marketplace_operations.edit_listing(),
             {
                 "listing_id": listing_id,
                 "curr_abbr": curr_abbr,
@@ -1516,7 +1566,8 @@ class AsyncMarketplaceResource:
                 Docs L628-630).
         """
         return await self._executor.call(
-            ops.DELETE_LISTING, {"listing_id": listing_id, "curr_abbr": curr_abbr}
+            marketplace_operations.delete_listing(),
+            {"listing_id": listing_id, "curr_abbr": curr_abbr},
         )
 
     async def create_listing(
@@ -1557,7 +1608,7 @@ class AsyncMarketplaceResource:
                 `auto`.
         """
         return await self._executor.call(
-            ops.CREATE_LISTING,
+            marketplace_operations.create_listing(),
             {
                 "release_id": release_id,
                 "condition": condition,
@@ -1587,7 +1638,10 @@ class AsyncMarketplaceResource:
         Args:
             order_id: Id of the order, a string such as `1-1`.
         """
-        return await self._executor.call(ops.GET_ORDER, {"order_id": order_id})
+        return await self._executor.call(
+            marketplace_operations.get_order(),
+            {"order_id": order_id},
+        )
 
     async def edit_order(
         self,
@@ -1613,7 +1667,8 @@ class AsyncMarketplaceResource:
             shipping: Shipping amount for the order, in the order's currency.
         """
         return await self._executor.call(
-            ops.EDIT_ORDER, {"order_id": order_id, "status": status, "shipping": shipping}
+            marketplace_operations.edit_order(),
+            {"order_id": order_id, "status": status, "shipping": shipping},
         )
 
     async def list_orders(
@@ -1649,7 +1704,7 @@ class AsyncMarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.LIST_ORDERS,
+            marketplace_operations.list_orders(),
             {
                 "status": status,
                 "created_after": created_after,
@@ -1691,7 +1746,7 @@ class AsyncMarketplaceResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.LIST_ORDERS,
+            marketplace_operations.list_orders(),
             {
                 "status": status,
                 "created_after": created_after,
@@ -1723,7 +1778,8 @@ class AsyncMarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.LIST_ORDER_MESSAGES, {"order_id": order_id, "page": page, "per_page": per_page}
+            marketplace_operations.list_order_messages(),
+            {"order_id": order_id, "page": page, "per_page": per_page},
         )
 
     def iter_order_messages(
@@ -1742,7 +1798,7 @@ class AsyncMarketplaceResource:
             order_id: Id of the order, a string such as `1-1`.
         """
         return self._executor.paginate(
-            ops.LIST_ORDER_MESSAGES,
+            marketplace_operations.list_order_messages(),
             {"order_id": order_id},
         )
 
@@ -1769,7 +1825,8 @@ class AsyncMarketplaceResource:
                 `next_status` values.
         """
         return await self._executor.call(
-            ops.ADD_ORDER_MESSAGE, {"order_id": order_id, "message": message, "status": status}
+            marketplace_operations.add_order_message(),
+            {"order_id": order_id, "message": message, "status": status},
         )
 
     async def get_fee(
@@ -1786,7 +1843,10 @@ class AsyncMarketplaceResource:
         Args:
             price: The price to calculate the fee for (greater than 0), e.g. `10.00`.
         """
-        return await self._executor.call(ops.GET_FEE, {"price": price})
+        return await self._executor.call(
+            marketplace_operations.get_fee(),
+            {"price": price},
+        )
 
     async def get_fee_with_currency(
         self,
@@ -1805,7 +1865,8 @@ class AsyncMarketplaceResource:
             currency: Currency of the price.
         """
         return await self._executor.call(
-            ops.GET_FEE_WITH_CURRENCY, {"price": price, "currency": currency}
+            marketplace_operations.get_fee_with_currency(),
+            {"price": price, "currency": currency},
         )
 
     async def get_price_suggestions(
@@ -1823,7 +1884,10 @@ class AsyncMarketplaceResource:
         Args:
             release_id: Discogs release id.
         """
-        return await self._executor.call(ops.GET_PRICE_SUGGESTIONS, {"release_id": release_id})
+        return await self._executor.call(
+            marketplace_operations.get_price_suggestions(),
+            {"release_id": release_id},
+        )
 
     async def get_release_marketplace_stats(
         self,
@@ -1847,7 +1911,8 @@ class AsyncMarketplaceResource:
                 Docs L628-630).
         """
         return await self._executor.call(
-            ops.GET_RELEASE_MARKETPLACE_STATS, {"release_id": release_id, "curr_abbr": curr_abbr}
+            marketplace_operations.get_release_marketplace_stats(),
+            {"release_id": release_id, "curr_abbr": curr_abbr},
         )
 
 
@@ -1873,7 +1938,10 @@ class AsyncOAuthResource:
 
         ``GET /oauth/request_token``
         """
-        return await self._executor.call(ops.GET_REQUEST_TOKEN, {})
+        return await self._executor.call(
+            oauth_operations.get_request_token(),
+            {},
+        )
 
     async def get_access_token(
         self,
@@ -1891,7 +1959,10 @@ class AsyncOAuthResource:
 
         ``POST /oauth/access_token``
         """
-        return await self._executor.call(ops.GET_ACCESS_TOKEN, {})
+        return await self._executor.call(
+            oauth_operations.get_access_token(),
+            {},
+        )
 
 
 class AsyncInventoryResource:
@@ -1918,7 +1989,8 @@ class AsyncInventoryResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.LIST_INVENTORY_EXPORTS, {"page": page, "per_page": per_page}
+            inventory_operations.list_inventory_exports(),
+            {"page": page, "per_page": per_page},
         )
 
     def iter_inventory_exports(
@@ -1932,7 +2004,7 @@ class AsyncInventoryResource:
         ``GET /inventory/export``
         """
         return self._executor.paginate(
-            ops.LIST_INVENTORY_EXPORTS,
+            inventory_operations.list_inventory_exports(),
             {},
         )
 
@@ -1949,7 +2021,10 @@ class AsyncInventoryResource:
 
         ``POST /inventory/export``
         """
-        return await self._executor.call(ops.EXPORT_INVENTORY, {})
+        return await self._executor.call(
+            inventory_operations.export_inventory(),
+            {},
+        )
 
     async def get_inventory_export(
         self,
@@ -1974,7 +2049,8 @@ class AsyncInventoryResource:
                 changed (Docs L4148, L4717).
         """
         return await self._executor.call(
-            ops.GET_INVENTORY_EXPORT, {"id": id, "if_modified_since": if_modified_since}
+            inventory_operations.get_inventory_export(),
+            {"id": id, "if_modified_since": if_modified_since},
         )
 
     async def download_inventory_export(
@@ -1992,7 +2068,10 @@ class AsyncInventoryResource:
         Args:
             id: Id of the inventory export (last path segment of the export's `Location`).
         """
-        return await self._executor.call(ops.DOWNLOAD_INVENTORY_EXPORT, {"id": id})
+        return await self._executor.call(
+            inventory_operations.download_inventory_export(),
+            {"id": id},
+        )
 
     async def upload_inventory_add(
         self,
@@ -2016,7 +2095,10 @@ class AsyncInventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return await self._executor.call(ops.UPLOAD_INVENTORY_ADD, {"upload": upload})
+        return await self._executor.call(
+            inventory_operations.upload_inventory_add(),
+            {"upload": upload},
+        )
 
     async def upload_inventory_change(
         self,
@@ -2038,7 +2120,10 @@ class AsyncInventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return await self._executor.call(ops.UPLOAD_INVENTORY_CHANGE, {"upload": upload})
+        return await self._executor.call(
+            inventory_operations.upload_inventory_change(),
+            {"upload": upload},
+        )
 
     async def upload_inventory_delete(
         self,
@@ -2057,7 +2142,10 @@ class AsyncInventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return await self._executor.call(ops.UPLOAD_INVENTORY_DELETE, {"upload": upload})
+        return await self._executor.call(
+            inventory_operations.upload_inventory_delete(),
+            {"upload": upload},
+        )
 
     async def list_inventory_uploads(
         self,
@@ -2077,7 +2165,8 @@ class AsyncInventoryResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return await self._executor.call(
-            ops.LIST_INVENTORY_UPLOADS, {"page": page, "per_page": per_page}
+            inventory_operations.list_inventory_uploads(),
+            {"page": page, "per_page": per_page},
         )
 
     def iter_inventory_uploads(
@@ -2091,7 +2180,7 @@ class AsyncInventoryResource:
         ``GET /inventory/upload``
         """
         return self._executor.paginate(
-            ops.LIST_INVENTORY_UPLOADS,
+            inventory_operations.list_inventory_uploads(),
             {},
         )
 
@@ -2117,7 +2206,8 @@ class AsyncInventoryResource:
                 changed (Docs L4148, L4717).
         """
         return await self._executor.call(
-            ops.GET_INVENTORY_UPLOAD, {"id": id, "if_modified_since": if_modified_since}
+            inventory_operations.get_inventory_upload(),
+            {"id": id, "if_modified_since": if_modified_since},
         )
 
 

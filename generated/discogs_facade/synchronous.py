@@ -9,9 +9,16 @@ from typing import BinaryIO, Literal
 
 import discogs_models as m
 
-from . import _operations as ops
 from . import types as t
 from ._operation import SyncExecutor
+from ._operations import collection as collection_operations
+from ._operations import database as database_operations
+from ._operations import inventory as inventory_operations
+from ._operations import lists as lists_operations
+from ._operations import marketplace as marketplace_operations
+from ._operations import oauth as oauth_operations
+from ._operations import users as users_operations
+from ._operations import wantlist as wantlist_operations
 
 
 class DatabaseResource:
@@ -41,7 +48,8 @@ class DatabaseResource:
                 Docs L628-630).
         """
         return self._executor.call(
-            ops.GET_RELEASE, {"release_id": release_id, "curr_abbr": curr_abbr}
+            database_operations.get_release(),
+            {"release_id": release_id, "curr_abbr": curr_abbr},
         )
 
     def get_release_rating_by_user(
@@ -61,7 +69,8 @@ class DatabaseResource:
             username: Discogs username.
         """
         return self._executor.call(
-            ops.GET_RELEASE_RATING_BY_USER, {"release_id": release_id, "username": username}
+            database_operations.get_release_rating_by_user(),
+            {"release_id": release_id, "username": username},
         )
 
     def update_release_rating_by_user(
@@ -84,7 +93,7 @@ class DatabaseResource:
             rating: The new rating, between 1 and 5.
         """
         return self._executor.call(
-            ops.UPDATE_RELEASE_RATING_BY_USER,
+            database_operations.update_release_rating_by_user(),
             {"release_id": release_id, "username": username, "rating": rating},
         )
 
@@ -105,7 +114,8 @@ class DatabaseResource:
             username: Discogs username.
         """
         return self._executor.call(
-            ops.DELETE_RELEASE_RATING_BY_USER, {"release_id": release_id, "username": username}
+            database_operations.delete_release_rating_by_user(),
+            {"release_id": release_id, "username": username},
         )
 
     def get_community_release_rating(
@@ -122,7 +132,10 @@ class DatabaseResource:
         Args:
             release_id: Discogs release id.
         """
-        return self._executor.call(ops.GET_COMMUNITY_RELEASE_RATING, {"release_id": release_id})
+        return self._executor.call(
+            database_operations.get_community_release_rating(),
+            {"release_id": release_id},
+        )
 
     def get_release_stats(
         self,
@@ -139,7 +152,10 @@ class DatabaseResource:
         Args:
             release_id: Discogs release id.
         """
-        return self._executor.call(ops.GET_RELEASE_STATS, {"release_id": release_id})
+        return self._executor.call(
+            database_operations.get_release_stats(),
+            {"release_id": release_id},
+        )
 
     def get_master(
         self,
@@ -156,7 +172,10 @@ class DatabaseResource:
         Args:
             master_id: Discogs master release id.
         """
-        return self._executor.call(ops.GET_MASTER, {"master_id": master_id})
+        return self._executor.call(
+            database_operations.get_master(),
+            {"master_id": master_id},
+        )
 
     def get_master_versions(
         self,
@@ -192,7 +211,7 @@ class DatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.call(
-            ops.GET_MASTER_VERSIONS,
+            database_operations.get_master_versions(),
             {
                 "master_id": master_id,
                 "page": page,
@@ -236,7 +255,7 @@ class DatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_MASTER_VERSIONS,
+            database_operations.get_master_versions(),
             {
                 "master_id": master_id,
                 "format": format,
@@ -262,7 +281,10 @@ class DatabaseResource:
         Args:
             artist_id: Discogs artist id.
         """
-        return self._executor.call(ops.GET_ARTIST, {"artist_id": artist_id})
+        return self._executor.call(
+            database_operations.get_artist(),
+            {"artist_id": artist_id},
+        )
 
     def get_artist_releases(
         self,
@@ -289,7 +311,7 @@ class DatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_ARTIST_RELEASES,
+            database_operations.get_artist_releases(),
             {
                 "artist_id": artist_id,
                 "sort": sort,
@@ -320,7 +342,7 @@ class DatabaseResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_ARTIST_RELEASES,
+            database_operations.get_artist_releases(),
             {"artist_id": artist_id, "sort": sort, "sort_order": sort_order},
         )
 
@@ -339,7 +361,10 @@ class DatabaseResource:
         Args:
             label_id: Discogs label id.
         """
-        return self._executor.call(ops.GET_LABEL, {"label_id": label_id})
+        return self._executor.call(
+            database_operations.get_label(),
+            {"label_id": label_id},
+        )
 
     def get_label_releases(
         self,
@@ -361,7 +386,8 @@ class DatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_LABEL_RELEASES, {"label_id": label_id, "page": page, "per_page": per_page}
+            database_operations.get_label_releases(),
+            {"label_id": label_id, "page": page, "per_page": per_page},
         )
 
     def iter_label_releases(
@@ -379,7 +405,7 @@ class DatabaseResource:
             label_id: Discogs label id.
         """
         return self._executor.paginate(
-            ops.GET_LABEL_RELEASES,
+            database_operations.get_label_releases(),
             {"label_id": label_id},
         )
 
@@ -440,7 +466,7 @@ class DatabaseResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.SEARCH,
+            database_operations.search(),
             {
                 "q": q,
                 "type": type,
@@ -518,7 +544,7 @@ class DatabaseResource:
             contributor: Search by contributor username.
         """
         return self._executor.paginate(
-            ops.SEARCH,
+            database_operations.search(),
             {
                 "q": q,
                 "type": type,
@@ -559,7 +585,10 @@ class UsersResource:
 
         ``GET /oauth/identity``
         """
-        return self._executor.call(ops.GET_IDENTITY, {})
+        return self._executor.call(
+            users_operations.get_identity(),
+            {},
+        )
 
     def get_profile(
         self,
@@ -576,7 +605,10 @@ class UsersResource:
         Args:
             username: Discogs username.
         """
-        return self._executor.call(ops.GET_PROFILE, {"username": username})
+        return self._executor.call(
+            users_operations.get_profile(),
+            {"username": username},
+        )
 
     def edit_profile(
         self,
@@ -605,7 +637,7 @@ class UsersResource:
             curr_abbr: Currency accepted by `curr_abbr` / `currency` parameters (Docs L630).
         """
         return self._executor.call(
-            ops.EDIT_PROFILE,
+            users_operations.edit_profile(),
             {
                 "username": username,
                 "name": name,
@@ -637,7 +669,8 @@ class UsersResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_USER_SUBMISSIONS, {"username": username, "page": page, "per_page": per_page}
+            users_operations.get_user_submissions(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_user_submissions(
@@ -656,7 +689,7 @@ class UsersResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_USER_SUBMISSIONS,
+            users_operations.get_user_submissions(),
             {"username": username},
         )
 
@@ -685,7 +718,7 @@ class UsersResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_USER_CONTRIBUTIONS,
+            users_operations.get_user_contributions(),
             {
                 "username": username,
                 "sort": sort,
@@ -716,7 +749,7 @@ class UsersResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_USER_CONTRIBUTIONS,
+            users_operations.get_user_contributions(),
             {"username": username, "sort": sort, "sort_order": sort_order},
         )
 
@@ -742,7 +775,10 @@ class CollectionResource:
         Args:
             username: Discogs username.
         """
-        return self._executor.call(ops.LIST_COLLECTION_FOLDERS, {"username": username})
+        return self._executor.call(
+            collection_operations.list_collection_folders(),
+            {"username": username},
+        )
 
     def create_collection_folder(
         self,
@@ -762,7 +798,8 @@ class CollectionResource:
             name: Name of the new folder.
         """
         return self._executor.call(
-            ops.CREATE_COLLECTION_FOLDER, {"username": username, "name": name}
+            collection_operations.create_collection_folder(),
+            {"username": username, "name": name},
         )
 
     def get_collection_folder(
@@ -783,7 +820,8 @@ class CollectionResource:
                 "Uncategorized", others are user folders.
         """
         return self._executor.call(
-            ops.GET_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id}
+            collection_operations.get_collection_folder(),
+            {"username": username, "folder_id": folder_id},
         )
 
     def edit_collection_folder(
@@ -808,7 +846,8 @@ class CollectionResource:
             name: New name of the folder.
         """
         return self._executor.call(
-            ops.EDIT_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id, "name": name}
+            collection_operations.edit_collection_folder(),
+            {"username": username, "folder_id": folder_id, "name": name},
         )
 
     def delete_collection_folder(
@@ -829,7 +868,8 @@ class CollectionResource:
                 "Uncategorized", others are user folders.
         """
         return self._executor.call(
-            ops.DELETE_COLLECTION_FOLDER, {"username": username, "folder_id": folder_id}
+            collection_operations.delete_collection_folder(),
+            {"username": username, "folder_id": folder_id},
         )
 
     def get_collection_items_by_release(
@@ -856,7 +896,7 @@ class CollectionResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_COLLECTION_ITEMS_BY_RELEASE,
+            collection_operations.get_collection_items_by_release(),
             {"username": username, "release_id": release_id, "page": page, "per_page": per_page},
         )
 
@@ -879,7 +919,7 @@ class CollectionResource:
             release_id: Discogs release id.
         """
         return self._executor.paginate(
-            ops.GET_COLLECTION_ITEMS_BY_RELEASE,
+            collection_operations.get_collection_items_by_release(),
             {"username": username, "release_id": release_id},
         )
 
@@ -914,7 +954,7 @@ class CollectionResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_COLLECTION_ITEMS_BY_FOLDER,
+            collection_operations.get_collection_items_by_folder(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -952,7 +992,7 @@ class CollectionResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_COLLECTION_ITEMS_BY_FOLDER,
+            collection_operations.get_collection_items_by_folder(),
             {"username": username, "folder_id": folder_id, "sort": sort, "sort_order": sort_order},
         )
 
@@ -978,7 +1018,7 @@ class CollectionResource:
             release_id: Discogs release id.
         """
         return self._executor.call(
-            ops.ADD_TO_COLLECTION_FOLDER,
+            collection_operations.add_to_collection_folder(),
             {"username": username, "folder_id": folder_id, "release_id": release_id},
         )
 
@@ -1011,7 +1051,7 @@ class CollectionResource:
                 releases).
         """
         return self._executor.call(
-            ops.EDIT_COLLECTION_INSTANCE,
+            collection_operations.edit_collection_instance(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1045,7 +1085,7 @@ class CollectionResource:
             instance_id: ID of the release instance (one copy of the release in the collection).
         """
         return self._executor.call(
-            ops.DELETE_COLLECTION_INSTANCE,
+            collection_operations.delete_collection_instance(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1071,7 +1111,10 @@ class CollectionResource:
         Args:
             username: Discogs username.
         """
-        return self._executor.call(ops.LIST_COLLECTION_FIELDS, {"username": username})
+        return self._executor.call(
+            collection_operations.list_collection_fields(),
+            {"username": username},
+        )
 
     def edit_collection_instance_field(
         self,
@@ -1102,7 +1145,7 @@ class CollectionResource:
             value: New value; for a dropdown field it must be one of the field's `options`.
         """
         return self._executor.call(
-            ops.EDIT_COLLECTION_INSTANCE_FIELD,
+            collection_operations.edit_collection_instance_field(),
             {
                 "username": username,
                 "folder_id": folder_id,
@@ -1128,7 +1171,10 @@ class CollectionResource:
         Args:
             username: Discogs username.
         """
-        return self._executor.call(ops.GET_COLLECTION_VALUE, {"username": username})
+        return self._executor.call(
+            collection_operations.get_collection_value(),
+            {"username": username},
+        )
 
 
 class WantlistResource:
@@ -1158,7 +1204,8 @@ class WantlistResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_WANTLIST, {"username": username, "page": page, "per_page": per_page}
+            wantlist_operations.get_wantlist(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_wantlist(
@@ -1177,7 +1224,7 @@ class WantlistResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_WANTLIST,
+            wantlist_operations.get_wantlist(),
             {"username": username},
         )
 
@@ -1204,7 +1251,7 @@ class WantlistResource:
             rating: Rating from 0 (unrated) to 5 (best); the API defaults to 0.
         """
         return self._executor.call(
-            ops.ADD_TO_WANTLIST,
+            wantlist_operations.add_to_wantlist(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1231,7 +1278,7 @@ class WantlistResource:
             rating: Rating from 0 (unrated) to 5 (best); the API defaults to 0.
         """
         return self._executor.call(
-            ops.EDIT_WANTLIST_RELEASE,
+            wantlist_operations.edit_wantlist_release(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1257,7 +1304,7 @@ class WantlistResource:
             rating: Listed in the docs' URI template only; no documented effect on a delete.
         """
         return self._executor.call(
-            ops.DELETE_FROM_WANTLIST,
+            wantlist_operations.delete_from_wantlist(),
             {"username": username, "release_id": release_id, "notes": notes, "rating": rating},
         )
 
@@ -1288,7 +1335,8 @@ class ListsResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_USER_LISTS, {"username": username, "page": page, "per_page": per_page}
+            lists_operations.get_user_lists(),
+            {"username": username, "page": page, "per_page": per_page},
         )
 
     def iter_user_lists(
@@ -1306,7 +1354,7 @@ class ListsResource:
             username: Discogs username.
         """
         return self._executor.paginate(
-            ops.GET_USER_LISTS,
+            lists_operations.get_user_lists(),
             {"username": username},
         )
 
@@ -1325,7 +1373,10 @@ class ListsResource:
         Args:
             list_id: ID of the list, e.g. 373143 or "373143".
         """
-        return self._executor.call(ops.GET_LIST, {"list_id": list_id})
+        return self._executor.call(
+            lists_operations.get_list(),
+            {"list_id": list_id},
+        )
 
 
 class MarketplaceResource:
@@ -1366,7 +1417,7 @@ class MarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.GET_INVENTORY,
+            marketplace_operations.get_inventory(),
             {
                 "username": username,
                 "status": status,
@@ -1405,7 +1456,7 @@ class MarketplaceResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.GET_INVENTORY,
+            marketplace_operations.get_inventory(),
             {"username": username, "status": status, "sort": sort, "sort_order": sort_order},
         )
 
@@ -1430,7 +1481,8 @@ class MarketplaceResource:
                 Docs L628-630).
         """
         return self._executor.call(
-            ops.GET_LISTING, {"listing_id": listing_id, "curr_abbr": curr_abbr}
+            marketplace_operations.get_listing(),
+            {"listing_id": listing_id, "curr_abbr": curr_abbr},
         )
 
     def edit_listing(
@@ -1477,7 +1529,7 @@ class MarketplaceResource:
                 `auto`.
         """
         return self._executor.call(
-            ops.EDIT_LISTING,
+            marketplace_operations.edit_listing(),
             {
                 "listing_id": listing_id,
                 "curr_abbr": curr_abbr,
@@ -1514,7 +1566,8 @@ class MarketplaceResource:
                 Docs L628-630).
         """
         return self._executor.call(
-            ops.DELETE_LISTING, {"listing_id": listing_id, "curr_abbr": curr_abbr}
+            marketplace_operations.delete_listing(),
+            {"listing_id": listing_id, "curr_abbr": curr_abbr},
         )
 
     def create_listing(
@@ -1555,7 +1608,7 @@ class MarketplaceResource:
                 `auto`.
         """
         return self._executor.call(
-            ops.CREATE_LISTING,
+            marketplace_operations.create_listing(),
             {
                 "release_id": release_id,
                 "condition": condition,
@@ -1585,7 +1638,10 @@ class MarketplaceResource:
         Args:
             order_id: Id of the order, a string such as `1-1`.
         """
-        return self._executor.call(ops.GET_ORDER, {"order_id": order_id})
+        return self._executor.call(
+            marketplace_operations.get_order(),
+            {"order_id": order_id},
+        )
 
     def edit_order(
         self,
@@ -1611,7 +1667,8 @@ class MarketplaceResource:
             shipping: Shipping amount for the order, in the order's currency.
         """
         return self._executor.call(
-            ops.EDIT_ORDER, {"order_id": order_id, "status": status, "shipping": shipping}
+            marketplace_operations.edit_order(),
+            {"order_id": order_id, "status": status, "shipping": shipping},
         )
 
     def list_orders(
@@ -1647,7 +1704,7 @@ class MarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.LIST_ORDERS,
+            marketplace_operations.list_orders(),
             {
                 "status": status,
                 "created_after": created_after,
@@ -1689,7 +1746,7 @@ class MarketplaceResource:
             sort_order: Sort direction for the `sort` key.
         """
         return self._executor.paginate(
-            ops.LIST_ORDERS,
+            marketplace_operations.list_orders(),
             {
                 "status": status,
                 "created_after": created_after,
@@ -1721,7 +1778,8 @@ class MarketplaceResource:
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
         return self._executor.call(
-            ops.LIST_ORDER_MESSAGES, {"order_id": order_id, "page": page, "per_page": per_page}
+            marketplace_operations.list_order_messages(),
+            {"order_id": order_id, "page": page, "per_page": per_page},
         )
 
     def iter_order_messages(
@@ -1740,7 +1798,7 @@ class MarketplaceResource:
             order_id: Id of the order, a string such as `1-1`.
         """
         return self._executor.paginate(
-            ops.LIST_ORDER_MESSAGES,
+            marketplace_operations.list_order_messages(),
             {"order_id": order_id},
         )
 
@@ -1767,7 +1825,8 @@ class MarketplaceResource:
                 `next_status` values.
         """
         return self._executor.call(
-            ops.ADD_ORDER_MESSAGE, {"order_id": order_id, "message": message, "status": status}
+            marketplace_operations.add_order_message(),
+            {"order_id": order_id, "message": message, "status": status},
         )
 
     def get_fee(
@@ -1784,7 +1843,10 @@ class MarketplaceResource:
         Args:
             price: The price to calculate the fee for (greater than 0), e.g. `10.00`.
         """
-        return self._executor.call(ops.GET_FEE, {"price": price})
+        return self._executor.call(
+            marketplace_operations.get_fee(),
+            {"price": price},
+        )
 
     def get_fee_with_currency(
         self,
@@ -1803,7 +1865,8 @@ class MarketplaceResource:
             currency: Currency of the price.
         """
         return self._executor.call(
-            ops.GET_FEE_WITH_CURRENCY, {"price": price, "currency": currency}
+            marketplace_operations.get_fee_with_currency(),
+            {"price": price, "currency": currency},
         )
 
     def get_price_suggestions(
@@ -1821,7 +1884,10 @@ class MarketplaceResource:
         Args:
             release_id: Discogs release id.
         """
-        return self._executor.call(ops.GET_PRICE_SUGGESTIONS, {"release_id": release_id})
+        return self._executor.call(
+            marketplace_operations.get_price_suggestions(),
+            {"release_id": release_id},
+        )
 
     def get_release_marketplace_stats(
         self,
@@ -1845,7 +1911,8 @@ class MarketplaceResource:
                 Docs L628-630).
         """
         return self._executor.call(
-            ops.GET_RELEASE_MARKETPLACE_STATS, {"release_id": release_id, "curr_abbr": curr_abbr}
+            marketplace_operations.get_release_marketplace_stats(),
+            {"release_id": release_id, "curr_abbr": curr_abbr},
         )
 
 
@@ -1871,7 +1938,10 @@ class OAuthResource:
 
         ``GET /oauth/request_token``
         """
-        return self._executor.call(ops.GET_REQUEST_TOKEN, {})
+        return self._executor.call(
+            oauth_operations.get_request_token(),
+            {},
+        )
 
     def get_access_token(
         self,
@@ -1889,7 +1959,10 @@ class OAuthResource:
 
         ``POST /oauth/access_token``
         """
-        return self._executor.call(ops.GET_ACCESS_TOKEN, {})
+        return self._executor.call(
+            oauth_operations.get_access_token(),
+            {},
+        )
 
 
 class InventoryResource:
@@ -1915,7 +1988,10 @@ class InventoryResource:
             page: Page number to fetch (1-based; Docs L146-153).
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
-        return self._executor.call(ops.LIST_INVENTORY_EXPORTS, {"page": page, "per_page": per_page})
+        return self._executor.call(
+            inventory_operations.list_inventory_exports(),
+            {"page": page, "per_page": per_page},
+        )
 
     def iter_inventory_exports(
         self,
@@ -1928,7 +2004,7 @@ class InventoryResource:
         ``GET /inventory/export``
         """
         return self._executor.paginate(
-            ops.LIST_INVENTORY_EXPORTS,
+            inventory_operations.list_inventory_exports(),
             {},
         )
 
@@ -1945,7 +2021,10 @@ class InventoryResource:
 
         ``POST /inventory/export``
         """
-        return self._executor.call(ops.EXPORT_INVENTORY, {})
+        return self._executor.call(
+            inventory_operations.export_inventory(),
+            {},
+        )
 
     def get_inventory_export(
         self,
@@ -1970,7 +2049,8 @@ class InventoryResource:
                 changed (Docs L4148, L4717).
         """
         return self._executor.call(
-            ops.GET_INVENTORY_EXPORT, {"id": id, "if_modified_since": if_modified_since}
+            inventory_operations.get_inventory_export(),
+            {"id": id, "if_modified_since": if_modified_since},
         )
 
     def download_inventory_export(
@@ -1988,7 +2068,10 @@ class InventoryResource:
         Args:
             id: Id of the inventory export (last path segment of the export's `Location`).
         """
-        return self._executor.call(ops.DOWNLOAD_INVENTORY_EXPORT, {"id": id})
+        return self._executor.call(
+            inventory_operations.download_inventory_export(),
+            {"id": id},
+        )
 
     def upload_inventory_add(
         self,
@@ -2012,7 +2095,10 @@ class InventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return self._executor.call(ops.UPLOAD_INVENTORY_ADD, {"upload": upload})
+        return self._executor.call(
+            inventory_operations.upload_inventory_add(),
+            {"upload": upload},
+        )
 
     def upload_inventory_change(
         self,
@@ -2034,7 +2120,10 @@ class InventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return self._executor.call(ops.UPLOAD_INVENTORY_CHANGE, {"upload": upload})
+        return self._executor.call(
+            inventory_operations.upload_inventory_change(),
+            {"upload": upload},
+        )
 
     def upload_inventory_delete(
         self,
@@ -2053,7 +2142,10 @@ class InventoryResource:
         Args:
             upload: The CSV file: comma-separated, first row a header of lower-case field names.
         """
-        return self._executor.call(ops.UPLOAD_INVENTORY_DELETE, {"upload": upload})
+        return self._executor.call(
+            inventory_operations.upload_inventory_delete(),
+            {"upload": upload},
+        )
 
     def list_inventory_uploads(
         self,
@@ -2072,7 +2164,10 @@ class InventoryResource:
             page: Page number to fetch (1-based; Docs L146-153).
             per_page: Items per page (server default 50, maximum 100; Docs L146-153).
         """
-        return self._executor.call(ops.LIST_INVENTORY_UPLOADS, {"page": page, "per_page": per_page})
+        return self._executor.call(
+            inventory_operations.list_inventory_uploads(),
+            {"page": page, "per_page": per_page},
+        )
 
     def iter_inventory_uploads(
         self,
@@ -2085,7 +2180,7 @@ class InventoryResource:
         ``GET /inventory/upload``
         """
         return self._executor.paginate(
-            ops.LIST_INVENTORY_UPLOADS,
+            inventory_operations.list_inventory_uploads(),
             {},
         )
 
@@ -2111,7 +2206,8 @@ class InventoryResource:
                 changed (Docs L4148, L4717).
         """
         return self._executor.call(
-            ops.GET_INVENTORY_UPLOAD, {"id": id, "if_modified_since": if_modified_since}
+            inventory_operations.get_inventory_upload(),
+            {"id": id, "if_modified_since": if_modified_since},
         )
 
 

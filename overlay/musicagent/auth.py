@@ -29,7 +29,6 @@ from typing import Any, Literal, Self, get_args
 from urllib.parse import parse_qsl
 
 import httpx
-from oauthlib.oauth1 import Client as OAuthClient  # type: ignore[import-untyped, unused-ignore]
 
 from musicagent.errors import DiscogsAPIError, InvalidParameterError, error_class_for_status
 from musicagent.masking import mask_text, register_secret
@@ -321,6 +320,9 @@ class OAuth1Auth(httpx.Auth):
 
         A new nonce and timestamp are drawn on every call.
         """
+        # oauthlib loads with the first OAuth signature: token and key/secret clients never need it.
+        from oauthlib.oauth1 import Client as OAuthClient  # type: ignore[import-untyped, unused-ignore]
+
         form_body = _signable_form_body(method, headers or {}, body)
         client = OAuthClient(
             self.consumer_key,

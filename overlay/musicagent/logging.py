@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pythonjsonlogger.json import JsonFormatter
 
 from musicagent import extensions
 from musicagent.masking import SecretMaskingFilter, mask_text, mask_url
@@ -157,6 +156,9 @@ def reset_logging() -> None:
 
 def _formatter(kind: Literal["text", "json"]) -> logging.Formatter:
     if kind == "json":
+        # The JSON formatter is loaded only for a JSON log.
+        from pythonjsonlogger.json import JsonFormatter
+
         return JsonFormatter(_JSON_FIELDS)
     return logging.Formatter(_TEXT_FORMAT)
 

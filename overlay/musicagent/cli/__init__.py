@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,17 +13,32 @@ if TYPE_CHECKING:
     """The typer application (loaded on first access)."""
 
 
-def _load_app() -> typer.Typer:
-    # Importing a command module registers its commands on the app.
-    from musicagent.cli import account as _account  # noqa: F401
-    from musicagent.cli import api as _api  # noqa: F401
-    from musicagent.cli import cache as _cache  # noqa: F401
-    from musicagent.cli import doctor as _doctor  # noqa: F401
-    from musicagent.cli import export as _export  # noqa: F401
-    from musicagent.cli import get as _get  # noqa: F401
-    from musicagent.cli import mcp as _mcp  # noqa: F401
-    from musicagent.cli import sandbox as _sandbox  # noqa: F401
-    from musicagent.cli import validate as _validate  # noqa: F401
+COMMAND_MODULES: dict[str, str] = {
+    "api": "api",
+    "auth": "account",
+    "cache": "cache",
+    "doctor": "doctor",
+    "export": "export",
+    "get": "get",
+    "mcp": "mcp",
+    "ratelimit": "account",
+    "sandbox": "sandbox",
+    "search": "get",
+    "validate-response": "validate",
+    "whoami": "account",
+}
+"""Each top-level command and the module under `musicagent.cli` that registers it."""
+
+
+def _load_app(command: str | None = None) -> typer.Typer:
+    # Importing a command module registers its commands on the app. A known command loads its
+    # own module only; anything else (help, a typo) loads every command, so help lists them all.
+    if command in COMMAND_MODULES:
+        modules = [COMMAND_MODULES[command]]
+    else:
+        modules = sorted(set(COMMAND_MODULES.values()))
+    for module in modules:
+        importlib.import_module(f"musicagent.cli.{module}")
     from musicagent.cli._app import app
 
     return app
@@ -39,12 +55,20 @@ def main() -> None:
     """Entry point of the `musicagent` console script."""
     # `musicagent --version` answers from the version constant, before typer, rich and the
     # commands are imported: the whole process then costs about as much as Python starting.
-    if sys.argv[1:] == ["--version"]:
+    args = sys.argv[1:]
+    if args == ["--version"]:
         from musicagent._version import __version__
 
         sys.stdout.write(f"musicagent {__version__}\n")
         return
-    _load_app()()
+    # `musicagent api ...` is a click tree of its own: run it without typer and the other
+    # commands, building only the command the line names.
+    if args[:1] == ["api"]:
+        from musicagent.cli.api_commands import main as api_main
+
+        api_main(args[1:])
+        return
+    _load_app(args[0] if args else None)()
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "main"]

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pydantic
-import typer
 from rich.console import Console
 
 from musicagent.auth import OAuth1Auth, SavedLogin, TokenStore
@@ -43,38 +42,43 @@ from musicagent.errors import (
 from musicagent.logging import configure_logging
 from musicagent.settings import DiscogsSettings, SettingsError, load_settings, settings_error
 
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar="DISCOGS_BASE_URL",
-        help="API root (default https://api.discogs.com; a sandbox URL for tests).",
-        show_default=False,
-    ),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="DISCOGS_TOKEN",
-        help="Personal access token (default: DISCOGS_TOKEN, then saved OAuth tokens).",
-        show_default=False,
-    ),
-]
-DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show the full traceback when something fails.")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print raw JSON (for piping).")]
-NoCacheOption = Annotated[
-    bool, typer.Option("--no-cache", help="Do not read or write the HTTP cache.")
-]
-TrustEnvFileOption = Annotated[
-    bool,
-    typer.Option(
-        "--trust-env-file",
-        help="Send credentials to a base URL that came from a .env file (refused otherwise).",
-    ),
-]
+if TYPE_CHECKING:
+    from musicagent.cli._typer_options import (
+        BaseUrlOption,
+        DebugOption,
+        JsonOption,
+        NoCacheOption,
+        TokenOption,
+        TrustEnvFileOption,
+    )
+
+_TYPER_OPTIONS = frozenset(
+    {
+        "BaseUrlOption",
+        "DebugOption",
+        "JsonOption",
+        "NoCacheOption",
+        "TokenOption",
+        "TrustEnvFileOption",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The typer option declarations load typer: only the typer commands ask for them.
+    if name in _TYPER_OPTIONS:
+        from musicagent.cli import _typer_options
+
+        return getattr(_typer_options, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _exit_type() -> type[Exception]:
+    """typer's `Exit`, which ends a command with its code; typer loads only when one ends so."""
+    import typer
+
+    return typer.Exit
+
 
 #: Exit codes, stable for scripts.
 EXIT_API_ERROR = 1
@@ -140,7 +144,7 @@ def fail(message: str, hint: str | None, code: int) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {markup(message)}", soft_wrap=True)
     if hint:
         err_console.print(f"[dim]hint:[/] {markup(hint)}", soft_wrap=True)
-    raise typer.Exit(code)
+    raise _exit_type()(code)
 
 
 def _allowed_hint(exc: InvalidParameterError) -> str | None:
@@ -252,14 +256,15 @@ def reported(debug: bool, what: str | None = None) -> Iterator[None]:
     """Turn errors into one readable line and an exit code (or a traceback with --debug)."""
     try:
         yield
-    except typer.Exit:
+    # An except clause is evaluated only when an exception arrives: typer stays unloaded here.
+    except _exit_type():
         raise
     except Terminated:
         err_console.print("terminated")
-        raise typer.Exit(EXIT_TERMINATED) from None
+        raise _exit_type()(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise _exit_type()(EXIT_INTERRUPTED) from None
     except (DiscogsAPIError, LocalIOError, OSError, ValueError, sqlite3.Error) as exc:
         if debug:
             raise
@@ -408,8 +413,14 @@ __all__ = [
     "EXIT_AUTH",
     "EXIT_BAD_INPUT",
     "EXIT_LOCAL_IO",
+    "BaseUrlOption",
     "Credential",
+    "DebugOption",
+    "JsonOption",
+    "NoCacheOption",
     "Terminated",
+    "TokenOption",
+    "TrustEnvFileOption",
     "choose_credential",
     "command_settings",
     "console",

@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import discogs_cli
 import mcp.types as types
-from discogs_cli import BY_OPERATION, COMMANDS, Command
+from discogs_cli import Command
 from mcp.server import Server, ServerRequestContext
 
 from musicagent import __version__
@@ -59,7 +60,7 @@ class DiscogsTools:
     @property
     def commands(self) -> list[Command]:
         """The operations offered as tools."""
-        return tool_commands(COMMANDS, allow_writes=self.allow_writes)
+        return tool_commands(discogs_cli.COMMANDS, allow_writes=self.allow_writes)
 
     def tools(self) -> list[types.Tool]:
         """One tool per offered operation."""
@@ -81,7 +82,8 @@ class DiscogsTools:
 
     async def call(self, name: str, given: dict[str, Any] | None) -> types.CallToolResult:
         """Run one tool; every failure is a tool error the agent can read, never a crash."""
-        command = BY_OPERATION.get(name)
+        # One tool call loads its own group of the table, not every group.
+        command = discogs_cli.command_for(name) if name in discogs_cli.GROUP_OF else None
         if command is None or (command.writes and not self.allow_writes):
             why = (
                 "it changes the user's account and the server runs without --allow-writes"
