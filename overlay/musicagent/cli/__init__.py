@@ -22,6 +22,7 @@ def _load_app() -> typer.Typer:
     from musicagent.cli import get as _get  # noqa: F401
     from musicagent.cli import mcp as _mcp  # noqa: F401
     from musicagent.cli import sandbox as _sandbox  # noqa: F401
+    from musicagent.cli import sync as _sync  # noqa: F401
     from musicagent.cli import validate as _validate  # noqa: F401
     from musicagent.cli._app import app
 

@@ -280,18 +280,30 @@ class ListSync:
             seen[number] = page
         return seen[number]
 
+    def _removed_after(self, page: _Page) -> int:
+        """Estimate: stored items at least as new as the page's oldest, less the items listed
+        up to the page's end — the removed items before the page plus those within it."""
+        if page.oldest is None:
+            return 0
+        row = self.store.db.execute(
+            f"SELECT count(*) FROM {self.kind.table} WHERE username = ? AND added_ts >= ?",
+            (self.username, page.oldest),
+        ).fetchone()
+        return int(row[0]) - ((page.number - 1) * PAGE_SIZE + len(page.keys))
+
     def _reconcile(self, missing: int, seen: dict[int, _Page], pages: int) -> None:
-        def bisect(lo: int, hi: int, before_lo: int, before_hi: int) -> None:
-            # Removals between pages lo (fetched) and hi (fetched, or one past the last).
-            if before_hi <= before_lo or hi - lo <= 1:
+        def bisect(lo: int, hi: int, after_lo: int, before_hi: int) -> None:
+            # `before_hi - after_lo` removed items lie on the pages strictly between lo and hi
+            # (fetched pages, or hi one past the last); a fetched page shows its own.
+            if before_hi <= after_lo or hi - lo <= 1:
                 return
             mid = (lo + hi) // 2
-            before_mid = self._removed_before(self._get(mid, seen))
-            bisect(lo, mid, before_lo, before_mid)
-            bisect(mid, hi, before_mid, before_hi)
+            page = self._get(mid, seen)
+            bisect(lo, mid, after_lo, self._removed_before(page))
+            bisect(mid, hi, self._removed_after(page), before_hi)
 
         start = max(seen)
-        bisect(start, pages + 1, self._removed_before(seen[start]), missing)
+        bisect(start, pages + 1, self._removed_after(seen[start]), missing)
         gone = self._proven_gone(seen, pages)
         if len(gone) != missing:
             for number in range(1, pages + 1):

@@ -19,6 +19,7 @@ from musicagent.mirror.hydrate import HYDRATE_KINDS, Hydrator
 from musicagent.mirror.kinds import KINDS, ListKind
 from musicagent.mirror.listsync import FetchPage, ListResult, ListSync
 from musicagent.mirror.prices import PriceSnapshot
+from musicagent.mirror.reports import ValueReport, buyable_wants, collection_value
 from musicagent.mirror.schema import default_path, open_database
 from musicagent.mirror.store import Store, as_int, dumps
 
@@ -277,6 +278,16 @@ class Mirror:
             "WHERE w.username = ? ORDER BY w.added_ts DESC, w.release_id DESC",
             (username,),
         )
+
+    def value(self, username: str) -> ValueReport:
+        """The collection's value now, at the previous snapshot, and over time."""
+        return collection_value(self.db, username)
+
+    def wants_buyable(
+        self, username: str, *, max_price: float | None = None, from_notes: bool = False
+    ) -> list[dict[str, Any]]:
+        """Wants whose lowest price is at or below the limit in their notes, or `max_price`."""
+        return buyable_wants(self.db, username, max_price=max_price, from_notes=from_notes)
 
     def runs(self, username: str | None = None) -> list[dict[str, Any]]:
         """The `sync_runs` rows, newest first."""
