@@ -321,3 +321,13 @@ def test_inventory_orders_and_lists_with_their_items(
     # A list whose date_changed did not move is not fetched again.
     again = mirror.sync(USER, only="lists")
     assert again.requests == 1
+
+
+def test_one_sync_per_database_at_a_time(discogs_sandbox: Sandbox, tmp_path: Path) -> None:
+    from musicagent.errors import ExportLockedError
+    from musicagent.export.lock import ExportLock
+
+    mirror = _mirror(_client(discogs_sandbox), tmp_path / "mirror.db")
+    with ExportLock(mirror.path), pytest.raises(ExportLockedError, match="another sync"):
+        mirror.sync(USER)
+    assert mirror.sync(USER).lists["collection"].mode == "full"

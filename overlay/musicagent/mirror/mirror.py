@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +13,13 @@ from typing import Any, Self
 
 from musicagent.cache import CachePolicy
 from musicagent.client import Discogs
-from musicagent.errors import ForbiddenError, InvalidParameterError, ResourceNotFoundError
+from musicagent.errors import (
+    ExportLockedError,
+    ForbiddenError,
+    InvalidParameterError,
+    ResourceNotFoundError,
+)
+from musicagent.export.lock import ExportLock
 from musicagent.mirror.fetch import fresh_page
 from musicagent.mirror.hydrate import HYDRATE_KINDS, Hydrator
 from musicagent.mirror.kinds import KINDS, ListKind
@@ -152,6 +158,38 @@ class Mirror:
             raise InvalidParameterError("username must not be empty", parameter="username")
         kinds = parse_choices(only, tuple(KINDS), "only") if only is not None else DEFAULT_KINDS
         hydrate_kinds = parse_choices(hydrate, HYDRATE_KINDS, "hydrate")
+        with self._exclusive():
+            return self._sync(username, kinds, hydrate_kinds, prices, full, on_progress)
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One sync per database at a time (`<db>.lock`, released by the system if killed):
+        a second one would take the first's running walk for an interrupted one."""
+        lock = ExportLock(self.path)
+        try:
+            lock.acquire()
+        except ExportLockedError as exc:
+            who = f" ({exc.holder})" if exc.holder else ""
+            raise ExportLockedError(
+                f"another sync is writing {str(self.path)!r} right now{who}; wait for it to "
+                "finish, or sync into another file (--db)",
+                path=self.path,
+                holder=exc.holder,
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _sync(
+        self,
+        username: str,
+        kinds: tuple[str, ...],
+        hydrate_kinds: tuple[str, ...],
+        prices: bool,
+        full: bool,
+        on_progress: Progress | None,
+    ) -> SyncReport:
         store = Store(self.db)
         run_id = store.start_run(username, kinds, hydrate_kinds, prices)
         stats = self.client.stats
