@@ -24,7 +24,10 @@ COMMAND_MODULES: dict[str, str] = {
     "ratelimit": "account",
     "sandbox": "sandbox",
     "search": "get",
+    "sync": "sync",
     "validate-response": "validate",
+    "value": "sync",
+    "wants": "sync",
     "whoami": "account",
 }
 """Each top-level command and the module under `musicagent.cli` that registers it."""
