@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -55,6 +56,10 @@ def synthetic_item(template: dict[str, Any], number: int) -> dict[str, Any]:
         {"field_id": 3, "value": f"shelf {number % 40}\nrow {number % 9}"},
     ]
     return item
+
+
+REPORT_VARIABLE = "EXPORT_SCALE_REPORT"
+"""Names a file the child writes its JSON report to."""
 
 
 def items(count: int, first: int = 0) -> Iterator[Any]:
@@ -99,19 +104,23 @@ def child(format_name: str, count: int, mode: str) -> None:
         else:
             result = exporter.export(items(count), destination)
         seconds = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "format": format_name,
-                "mode": mode,
-                "items": result.items_written,
-                "seconds": round(seconds, 2),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
-                "rss_after_imports_mb": round(baseline, 1),
-                "megabytes_written": round(result.bytes_written / 1e6, 1),
-            }
-        )
+    report = json.dumps(
+        {
+            "format": format_name,
+            "mode": mode,
+            "items": result.items_written,
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "rss_after_imports_mb": round(baseline, 1),
+            "megabytes_written": round(result.bytes_written / 1e6, 1),
+        }
     )
+    # Started through benchmarks/child_usage.py (whose stdout is discarded), the report goes
+    # to the file it names; run by hand, it is printed.
+    target = os.environ.get(REPORT_VARIABLE)
+    if target:
+        Path(target).write_text(report, encoding="utf-8")
+    print(report)
 
 
 def main() -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from benchmarks.adapters import PEERS
+from benchmarks.export_scale import REPORT_VARIABLE
 from benchmarks.launch import ROOT, clean_environment
 from benchmarks.profiles import Profile
 from benchmarks.report import Section, SummaryRow, Target
@@ -23,27 +26,40 @@ PEAK_RSS_TARGET_MB = 150.0
 
 
 def run_export(format_name: str, count: int) -> dict[str, Any]:
-    """One export in a subprocess; its JSON report line as a dict."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "export_scale.py"),
-            "--child",
-            format_name,
-            str(count),
-            "export",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=clean_environment(),
-        timeout=1800,
-    )
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
-    row: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    """One export in a subprocess; its JSON report line as a dict.
+
+    The child starts from `benchmarks/child_usage.py`, a tiny parent: started from this
+    (large) process, the child's peak RSS would include this process's resident size.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        usage_file = Path(folder) / "usage.json"
+        report_file = Path(folder) / "report.json"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-S",
+                str(ROOT / "benchmarks" / "child_usage.py"),
+                str(usage_file),
+                sys.executable,
+                str(ROOT / "benchmarks" / "export_scale.py"),
+                "--child",
+                format_name,
+                str(count),
+                "export",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            env={**clean_environment(), REPORT_VARIABLE: str(report_file)},
+            timeout=1800,
+        )
+        if done.returncode != 0 or not report_file.exists():
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
+        row: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
+        usage = json.loads(usage_file.read_text(encoding="utf-8"))
+    row["peak_rss_mb"] = round(usage["peak_rss_kib"] / 1024, 1)
     return row
 
 
