@@ -194,8 +194,15 @@ def test_workers_outlive_a_redis_outage_and_rejoin_when_it_is_back(
         assert len(warnings) == 1, warnings
         assert "rate window of this process" in warnings[0]
         assert "without the cache" in warnings[0]
-        assert any("answers again" in message for _, _, message in result["logged"])
-        assert result["shared_at_end"]
+    # A worker that finished its share while Redis was still down never saw it return (on a
+    # loaded machine one may): the rejoin is shown by those that went on, at least one, and
+    # each of them ends on the shared window.
+    rejoined = [
+        result
+        for result in results
+        if any("answers again" in message for _, _, message in result["logged"])
+    ]
+    assert rejoined and all(result["shared_at_end"] for result in rejoined)
     # The shared window is back in Redis, with what the workers handed over and sent since.
     server = redis.Redis.from_url(redis_process.url)
     try:

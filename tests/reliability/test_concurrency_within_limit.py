@@ -97,8 +97,9 @@ def _assert_within_limit(sandbox: Sandbox, requests: int, times: list[float]) ->
     limit = sandbox.config.rate_limit
     assert stats["requests"] == requests
     assert stats["status_429"] == 0 and stats["rate_limited"] == 0
-    # The budget was used, not wasted: the first burst filled the window.
-    assert stats["rate_limit"]["max_used"]["ip:127.0.0.1"] == limit
+    # The budget was used: the server saw a busy window (not always a full one: on a loaded
+    # machine the first burst can reach it spread over more than a window).
+    assert stats["rate_limit"]["max_used"]["ip:127.0.0.1"] > limit // 2
     assert len(times) == requests
     assert most_in_one_window(times, WINDOW) <= limit
 
