@@ -34,8 +34,12 @@ def _ours(cookies: httpx.Cookies) -> ResponseCookies:
     return cookies if isinstance(cookies, ResponseCookies) else ResponseCookies(cookies)
 
 
-class ApiClient(httpx.Client):
-    """`httpx.Client` whose cookies are `ResponseCookies`."""
+class _ResponseCookiesClient(httpx._client.BaseClient):
+    """The `cookies` property of both httpx clients, answering `ResponseCookies`.
+
+    httpx defines the property once on the base both clients share; overriding it once here
+    serves the sync and the async client alike.
+    """
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -48,15 +52,9 @@ class ApiClient(httpx.Client):
         self._cookies = ResponseCookies(cookies)
 
 
-class ApiAsyncClient(httpx.AsyncClient):
+class ApiClient(_ResponseCookiesClient, httpx.Client):
+    """`httpx.Client` whose cookies are `ResponseCookies`."""
+
+
+class ApiAsyncClient(_ResponseCookiesClient, httpx.AsyncClient):
     """`httpx.AsyncClient` whose cookies are `ResponseCookies`."""
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        """Cookie values to include when sending requests (as `httpx.AsyncClient.cookies`)."""
-        self._cookies = cookies = _ours(self._cookies)
-        return cookies
-
-    @cookies.setter
-    def cookies(self, cookies: httpx._types.CookieTypes) -> None:
-        self._cookies = ResponseCookies(cookies)
