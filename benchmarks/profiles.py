@@ -31,6 +31,7 @@ class Profile:
         export_sizes: collection items exported to each format.
         export_formats: formats exported.
         startup_runs: fresh processes per startup measure (the median is reported).
+        mirror_items: collection items of the mirror sync (its wantlist has a third as many).
     """
 
     name: str
@@ -49,6 +50,7 @@ class Profile:
     export_sizes: tuple[int, ...]
     export_formats: tuple[str, ...]
     startup_runs: int = 15
+    mirror_items: int = 90
 
     def fastest_crawl_seconds(self, preset: int = 0) -> float:
         """The shortest time the rule allows for the crawl: ``window * floor((N - 1 + P) / L)``.

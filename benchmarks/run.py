@@ -31,6 +31,7 @@ from benchmarks.crawl import VARIANTS, crawl_section
 from benchmarks.export_cli import export_cli_section
 from benchmarks.exports import export_section
 from benchmarks.launch import ROOT
+from benchmarks.mirror_sync import mirror_section
 from benchmarks.overhead import overhead_section
 from benchmarks.parsing import parsing_section
 from benchmarks.profiles import FULL, QUICK, Profile
@@ -63,6 +64,7 @@ SCENARIOS: dict[str, Runner] = {
     "cache-cpu": cache_cpu_section,
     "workers": workers_section,
     "startup": startup_section,
+    "mirror": mirror_section,
 }
 """Every scenario by the name ``--only`` takes, in the order they run and are reported."""
 

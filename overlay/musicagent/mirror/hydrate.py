@@ -5,7 +5,8 @@ and community ratings need `GET /releases/{id}`. Each distinct entity the accoun
 is fetched once, through the client (so the cache answers what it holds and the shared limiter
 paces the rest), and again only when the stored copy is older than its cache lifetime. Each
 entity is written in its own transaction: a killed hydration keeps what it fetched, and the
-next run asks only for the rest.
+next run asks only for the rest. Each stage yields its calls as one `GetEach`: the sync shell
+sends them in turn, the async one several at a time (`musicagent.mirror.flow`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from musicagent.cache import CachePolicy
-from musicagent.client import Discogs
-from musicagent.errors import ForbiddenError, ResourceNotFoundError
+from musicagent.mirror.flow import Flow, Get, GetEach
 from musicagent.mirror.store import Store
 
 HYDRATE_KINDS = ("releases", "masters", "stats")
@@ -39,14 +39,12 @@ class Hydrator:
     """Fetches what `--hydrate` asks for, for one user's lists.
 
     Attributes:
-        client: the client every request goes through.
         store: the mirror database.
         policy: cache lifetimes; a stored body older than its kind's lifetime is fetched again.
         on_entity: called inside each entity's transaction (the run records its counters).
         on_progress: `(stage, done, total)` after each entity.
     """
 
-    client: Discogs
     store: Store
     policy: CachePolicy = field(default_factory=CachePolicy)
     on_entity: Callable[[], None] = lambda: None
@@ -64,23 +62,30 @@ class Hydrator:
         self,
         stage: str,
         ids: list[int],
-        fetch: Callable[[int], Any],
+        operation_id: str,
+        argument: str,
         keep: Callable[[int, Any, float], None],
-    ) -> None:
+    ) -> Flow[None]:
         total = len(ids)
-        for done, entity_id in enumerate(ids, start=1):
-            try:
-                body: Any = fetch(entity_id).to_dict()
-            except (ResourceNotFoundError, ForbiddenError):
-                body = None  # gone from Discogs, or not visible to this credential
+
+        def kept(entity_id: int, body: Mapping[str, Any] | None) -> None:
+            # body None: gone from Discogs, or not visible to this credential.
             with self.store.transaction():
                 keep(entity_id, body, time.time())
                 self.on_entity()
-            self.fetched[stage] = self.fetched.get(stage, 0) + 1
+            done = self.fetched[stage] = self.fetched.get(stage, 0) + 1
             if self.on_progress is not None:
                 self.on_progress(stage, done, total)
 
-    def releases(self, username: str) -> None:
+        calls = [(i, Get(operation_id, {argument: i})) for i in ids]
+        yield GetEach(calls, kept)
+
+    def stage(self, name: str, username: str) -> Flow[None]:
+        """The hydration stage `name` (one of `HYDRATE_KINDS`) for `username`."""
+        flow: Flow[None] = getattr(self, name)(username)
+        return flow
+
+    def releases(self, username: str) -> Flow[None]:
         """Every release of the user's lists not hydrated within the database lifetime."""
         ids = self._due(
             f"SELECT a.release_id FROM ({ACCOUNT_RELEASES}) a "
@@ -99,9 +104,9 @@ class Hydrator:
             else:
                 self.store.full_release(body, now)
 
-        self._each("releases", ids, self.client.database.get_release, keep)
+        yield from self._each("releases", ids, "get_release", "release_id", keep)
 
-    def masters(self, username: str) -> None:
+    def masters(self, username: str) -> Flow[None]:
         """Every master of the user's releases not hydrated within the database lifetime."""
         ids = self._due(
             "SELECT DISTINCT r.master_id FROM releases r "
@@ -123,9 +128,9 @@ class Hydrator:
             else:
                 self.store.full_master(body, now)
 
-        self._each("masters", ids, self.client.database.get_master, keep)
+        yield from self._each("masters", ids, "get_master", "master_id", keep)
 
-    def stats(self, username: str) -> None:
+    def stats(self, username: str) -> Flow[None]:
         """Marketplace statistics of every release of the user's lists, within the
         marketplace lifetime."""
         ids = self._due(
@@ -142,7 +147,7 @@ class Hydrator:
             if body is not None:
                 self.store.marketplace_stats(release_id, body, now)
 
-        self._each("stats", ids, self.client.marketplace.get_release_marketplace_stats, keep)
+        yield from self._each("stats", ids, "get_release_marketplace_stats", "release_id", keep)
 
 
 __all__ = ["ACCOUNT_RELEASES", "HYDRATE_KINDS", "Hydrator"]

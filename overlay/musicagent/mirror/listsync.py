@@ -29,12 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from musicagent.errors import ResourceNotFoundError
+from musicagent.mirror.flow import FetchPage, Flow, Page, run_sync
 from musicagent.mirror.kinds import ListKind
 from musicagent.mirror.store import Store, Walk, as_int, epoch
 from musicagent.pagination import MAX_PAGES, PAGE_SIZE
-
-FetchPage = Callable[[ListKind, str, int], Mapping[str, Any]]
-"""Fetches page N of a kind's list for a user, fresh (never from the cache), as a dict."""
 
 Progress = Callable[[str, int, int | None], None]
 """`(kind, items done, items in all)` after each page."""
@@ -100,7 +98,8 @@ class ListSync:
     kind: ListKind
     username: str
     run_id: int
-    fetch: FetchPage
+    fetch: FetchPage | None = None
+    """What `run` fetches pages with; `flow` yields them to its shell instead."""
     on_page: Callable[[], None] = lambda: None
     """Called inside each page's transaction (the run records its counters there)."""
     on_progress: Progress | None = None
@@ -108,22 +107,28 @@ class ListSync:
     result: ListResult = field(init=False)
 
     def run(self, *, full: bool = False) -> ListResult:
+        """`flow`, its pages fetched with `fetch`."""
+        if self.fetch is None:
+            raise TypeError("ListSync.run needs fetch; or drive flow() with a shell")
+        return run_sync(self.flow(full=full), None, self.fetch)
+
+    def flow(self, *, full: bool = False) -> Flow[ListResult]:
         """Sync the list: continue a walk under way, walk it whole, or read what changed."""
         walk = self.store.walk(self.kind.name, self.username)
         synced_before = self.store.list_count(self.kind.name, self.username) is not None
         if walk is not None:
             self.result = ListResult(self.kind.name, "resumed")
-            self._walk(walk)
+            yield from self._walk(walk)
             if self._count() != self.result.listed:
                 # The list changed while the walk was stopped, shifting items across the pages
                 # already read: walk it again, whole.
-                self._walk(Walk(self.run_id, 1, None))
+                yield from self._walk(Walk(self.run_id, 1, None))
         elif full or not synced_before or self.kind.date_field is None:
             self.result = ListResult(self.kind.name, "full")
-            self._walk(Walk(self.run_id, 1, None))
+            yield from self._walk(Walk(self.run_id, 1, None))
         else:
             self.result = ListResult(self.kind.name, "incremental")
-            self._incremental()
+            yield from self._incremental()
         return self.result
 
     # --- shared ---------------------------------------------------------------------------------
@@ -134,9 +139,9 @@ class ListSync:
         ).fetchone()
         return int(row[0])
 
-    def _fetch(self, number: int) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    def _fetch(self, number: int) -> Flow[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
         try:
-            body = self.fetch(self.kind, self.username, number)
+            body: Mapping[str, Any] = yield Page(self.kind, self.username, number)
         except ResourceNotFoundError:
             if number == 1:
                 raise
@@ -170,13 +175,13 @@ class ListSync:
 
     # --- a whole walk -----------------------------------------------------------------------
 
-    def _walk(self, walk: Walk) -> None:
+    def _walk(self, walk: Walk) -> Flow[None]:
         before = self._count()
         number = walk.next_page
         done = (number - 1) * PAGE_SIZE
         pages, listed = walk.pages or 1, self.result.listed
         while True:
-            body, items = self._fetch(number)
+            body, items = yield from self._fetch(number)
             if body:
                 pages, listed = _pagination(body)
                 self.result.listed = listed
@@ -215,13 +220,13 @@ class ListSync:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
-    def _incremental(self) -> None:
+    def _incremental(self) -> Flow[None]:
         newest = self._newest_stored()
         stored_before = self._count()
         pages_seen: dict[int, _Page] = {}
         number, pages, listed = 1, 1, 0
         while True:
-            body, items = self._fetch(number)
+            body, items = yield from self._fetch(number)
             if number == 1:
                 pages, listed = _pagination(body)
                 self.result.listed = listed
@@ -236,7 +241,7 @@ class ListSync:
             ):
                 # Not newest first after all: only a whole walk can be trusted.
                 self.result.mode = "full"
-                self._walk(Walk(self.run_id, 1, None))
+                yield from self._walk(Walk(self.run_id, 1, None))
                 return
             pages_seen[number] = page
             reached = newest is None or any(d is not None and d < newest for d in page.dates)
@@ -250,10 +255,10 @@ class ListSync:
             # More listed than stored and found: the stored list has a hole (a walk resumed
             # over a list that changed meanwhile). A whole walk mends it.
             self.result.mode = "full"
-            self._walk(Walk(self.run_id, 1, None))
+            yield from self._walk(Walk(self.run_id, 1, None))
             return
         if missing > 0:
-            self._reconcile(missing, pages_seen, pages)
+            yield from self._reconcile(missing, pages_seen, pages)
         with self.store.transaction():
             self.store.save_list_count(self.kind.name, self.username, listed, self.run_id)
 
@@ -271,9 +276,9 @@ class ListSync:
             return 0
         return self._stored_newer_than(page.newest) - (page.number - 1) * PAGE_SIZE
 
-    def _get(self, number: int, seen: dict[int, _Page]) -> _Page:
+    def _get(self, number: int, seen: dict[int, _Page]) -> Flow[_Page]:
         if number not in seen:
-            _, items = self._fetch(number)
+            _, items = yield from self._fetch(number)
             with self.store.transaction():
                 page = self._write_page(items, None)
             page.number = number
@@ -291,23 +296,23 @@ class ListSync:
         ).fetchone()
         return int(row[0]) - ((page.number - 1) * PAGE_SIZE + len(page.keys))
 
-    def _reconcile(self, missing: int, seen: dict[int, _Page], pages: int) -> None:
-        def bisect(lo: int, hi: int, after_lo: int, before_hi: int) -> None:
+    def _reconcile(self, missing: int, seen: dict[int, _Page], pages: int) -> Flow[None]:
+        def bisect(lo: int, hi: int, after_lo: int, before_hi: int) -> Flow[None]:
             # `before_hi - after_lo` removed items lie on the pages strictly between lo and hi
             # (fetched pages, or hi one past the last); a fetched page shows its own.
             if before_hi <= after_lo or hi - lo <= 1:
                 return
             mid = (lo + hi) // 2
-            page = self._get(mid, seen)
-            bisect(lo, mid, after_lo, self._removed_before(page))
-            bisect(mid, hi, self._removed_after(page), before_hi)
+            page = yield from self._get(mid, seen)
+            yield from bisect(lo, mid, after_lo, self._removed_before(page))
+            yield from bisect(mid, hi, self._removed_after(page), before_hi)
 
         start = max(seen)
-        bisect(start, pages + 1, self._removed_after(seen[start]), missing)
+        yield from bisect(start, pages + 1, self._removed_after(seen[start]), missing)
         gone = self._proven_gone(seen, pages)
         if len(gone) != missing:
             for number in range(1, pages + 1):
-                self._get(number, seen)
+                yield from self._get(number, seen)
             gone = self._proven_gone(seen, pages)
         with self.store.transaction():
             self._delete(gone)

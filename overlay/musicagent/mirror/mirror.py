@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from musicagent.cache import CachePolicy
-from musicagent.client import Discogs
+from musicagent.client import AsyncDiscogs, Discogs
 from musicagent.errors import (
     ExportLockedError,
     ForbiddenError,
@@ -20,10 +20,19 @@ from musicagent.errors import (
     ResourceNotFoundError,
 )
 from musicagent.export.lock import ExportLock
-from musicagent.mirror.fetch import fresh_page
+from musicagent.mirror.fetch import fresh_page, fresh_page_async
+from musicagent.mirror.flow import (
+    AsyncFetchPage,
+    FetchPage,
+    Flow,
+    Get,
+    checked_concurrency,
+    run_async,
+    run_sync,
+)
 from musicagent.mirror.hydrate import HYDRATE_KINDS, Hydrator
-from musicagent.mirror.kinds import KINDS, ListKind
-from musicagent.mirror.listsync import FetchPage, ListResult, ListSync
+from musicagent.mirror.kinds import KINDS
+from musicagent.mirror.listsync import ListResult, ListSync
 from musicagent.mirror.prices import PriceSnapshot
 from musicagent.mirror.reports import ValueReport, buyable_wants, collection_value
 from musicagent.mirror.schema import default_path, open_database
@@ -34,6 +43,10 @@ Progress = Callable[[str, int, int | None], None]
 
 DEFAULT_KINDS = ("collection", "wantlist")
 """What a sync covers when `only` is not given."""
+
+DEFAULT_CONCURRENCY = 4
+"""`AsyncMirror`: calls of one hydration stage in flight at once. The limiter paces them all;
+concurrency only hides each request's round trip, so a handful fills the rate budget."""
 
 
 @dataclass
@@ -78,38 +91,19 @@ def parse_choices(
     return tuple(a for a in allowed if a in chosen)
 
 
-class Mirror:
-    """A local mirror of one or more Discogs accounts in one SQLite database.
-
-    ::
-
-        from musicagent import Discogs
-        from musicagent.sync import Mirror
-
-        with Discogs(token="...") as client, Mirror(client, "mirror.db") as mirror:
-            mirror.sync("rodney", only="collection,wantlist", hydrate="releases")
-            for row in mirror.collection("rodney"):
-                print(row["title"], row["rating"])
-
-    Every request goes through `client` (its cache, its shared rate limiter, its retries). The
-    database is created `0600`; `path=None` is `$XDG_DATA_HOME/musicagent/mirror.db`.
-    """
+class _MirrorBase:
+    """What both mirrors share: the database, the lock, the one sync flow, the queries."""
 
     def __init__(
         self,
-        client: Discogs,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        policy: CachePolicy | None = None,
-        fetch_page: FetchPage | None = None,
+        client: Any,
+        path: str | os.PathLike[str] | None,
+        policy: CachePolicy | None,
     ) -> None:
         self.client = client
         self.path = Path(path) if path is not None else default_path()
         self.db = open_database(self.path)
         self.policy = policy or CachePolicy()
-        self._fetch_page: FetchPage = fetch_page or (
-            lambda kind, user, page: fresh_page(client, kind, user, page)
-        )
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -128,38 +122,30 @@ class Mirror:
     ) -> None:
         self.close()
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     # --- syncing ---------------------------------------------------------------------------
 
-    def sync(
+    def _plan(
         self,
         username: str,
-        *,
-        only: str | Iterable[str] | None = None,
-        hydrate: str | Iterable[str] | None = None,
-        prices: bool = False,
-        full: bool = False,
-        on_progress: Progress | None = None,
-    ) -> SyncReport:
-        """Bring the mirror of `username` in step with Discogs.
-
-        Args:
-            only: lists to sync (`collection`, `wantlist`, `inventory`, `orders`, `lists`;
-                default collection and wantlist).
-            hydrate: full bodies to fetch for the lists' entities (`releases`, `masters`,
-                `stats`).
-            prices: take a price snapshot for this run.
-            full: walk every list whole (sees edits in place: re-ratings, notes, prices).
-            on_progress: `(stage, done, total)` after each page or entity.
-
-        Raises:
-            InvalidParameterError: an unknown list or hydration kind (nothing is sent).
-        """
-        if not username or not username.strip():
+        only: str | Iterable[str] | None,
+        hydrate: str | Iterable[str] | None,
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The checked choices of a sync (nothing is sent when one is wrong)."""
+        if not isinstance(username, str) or not username.strip():
             raise InvalidParameterError("username must not be empty", parameter="username")
         kinds = parse_choices(only, tuple(KINDS), "only") if only is not None else DEFAULT_KINDS
-        hydrate_kinds = parse_choices(hydrate, HYDRATE_KINDS, "hydrate")
-        with self._exclusive():
-            return self._sync(username, kinds, hydrate_kinds, prices, full, on_progress)
+        return kinds, parse_choices(hydrate, HYDRATE_KINDS, "hydrate")
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -189,7 +175,7 @@ class Mirror:
         prices: bool,
         full: bool,
         on_progress: Progress | None,
-    ) -> SyncReport:
+    ) -> Flow[SyncReport]:
         store = Store(self.db)
         run_id = store.start_run(username, kinds, hydrate_kinds, prices)
         stats = self.client.stats
@@ -204,18 +190,18 @@ class Mirror:
         status, error = "failed", None
         try:
             for name in kinds:
-                report.lists[name] = self._sync_list(
-                    store, KINDS[name], username, run_id, full, count, on_progress
-                )
+                report.lists[name] = yield from ListSync(
+                    store, KINDS[name], username, run_id, on_page=count, on_progress=on_progress
+                ).flow(full=full)
                 if name == "lists":
-                    self._list_items(store, username, count)
-            hydrator = Hydrator(self.client, store, self.policy, count, on_progress)
+                    yield from self._list_items(store, username, count)
+            hydrator = Hydrator(store, self.policy, count, on_progress)
             for stage in hydrate_kinds:
-                getattr(hydrator, stage)(username)
+                yield from hydrator.stage(stage, username)
             report.hydrated = dict(hydrator.fetched)
             if prices:
-                report.snapshots = PriceSnapshot(
-                    self.client, store, run_id, hydrator, count, on_progress
+                report.snapshots = yield from PriceSnapshot(
+                    store, run_id, hydrator, count, on_progress
                 ).take(username)
             status = "done"
         except KeyboardInterrupt:
@@ -239,21 +225,7 @@ class Mirror:
                 )
         return report
 
-    def _sync_list(
-        self,
-        store: Store,
-        kind: ListKind,
-        username: str,
-        run_id: int,
-        full: bool,
-        count: Callable[[], None],
-        on_progress: Progress | None,
-    ) -> ListResult:
-        return ListSync(
-            store, kind, username, run_id, self._fetch_page, on_page=count, on_progress=on_progress
-        ).run(full=full)
-
-    def _list_items(self, store: Store, username: str, count: Callable[[], None]) -> None:
+    def _list_items(self, store: Store, username: str, count: Callable[[], None]) -> Flow[None]:
         """A list's items, fetched again only when the list's `date_changed` moved."""
         due = self.db.execute(
             "SELECT list_id, date_changed FROM lists WHERE username = ? AND "
@@ -262,7 +234,7 @@ class Mirror:
         ).fetchall()
         for list_id, changed in due:
             try:
-                body: Mapping[str, Any] = self.client.lists.get_list(list_id).to_dict()
+                body: Mapping[str, Any] = yield Get("get_list", {"list_id": list_id})
             except (ResourceNotFoundError, ForbiddenError):
                 continue
             rows = []
@@ -336,4 +308,117 @@ class Mirror:
         )
 
 
-__all__ = ["DEFAULT_KINDS", "Mirror", "Progress", "SyncReport", "parse_choices"]
+class Mirror(_MirrorBase):
+    """A local mirror of one or more Discogs accounts in one SQLite database.
+
+    ::
+
+        from musicagent import Discogs
+        from musicagent.sync import Mirror
+
+        with Discogs(token="...") as client, Mirror(client, "mirror.db") as mirror:
+            mirror.sync("rodney", only="collection,wantlist", hydrate="releases")
+            for row in mirror.collection("rodney"):
+                print(row["title"], row["rating"])
+
+    Every request goes through `client` (its cache, its shared rate limiter, its retries). The
+    database is created `0600`; `path=None` is `$XDG_DATA_HOME/musicagent/mirror.db`.
+    `AsyncMirror` is the same with `AsyncDiscogs`, several hydration calls in flight at once.
+    """
+
+    def __init__(
+        self,
+        client: Discogs,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        policy: CachePolicy | None = None,
+        fetch_page: FetchPage | None = None,
+    ) -> None:
+        super().__init__(client, path, policy)
+        self._fetch_page: FetchPage = fetch_page or (
+            lambda kind, user, page: fresh_page(client, kind, user, page)
+        )
+
+    def sync(
+        self,
+        username: str,
+        *,
+        only: str | Iterable[str] | None = None,
+        hydrate: str | Iterable[str] | None = None,
+        prices: bool = False,
+        full: bool = False,
+        on_progress: Progress | None = None,
+    ) -> SyncReport:
+        """Bring the mirror of `username` in step with Discogs.
+
+        Args:
+            only: lists to sync (`collection`, `wantlist`, `inventory`, `orders`, `lists`;
+                default collection and wantlist).
+            hydrate: full bodies to fetch for the lists' entities (`releases`, `masters`,
+                `stats`).
+            prices: take a price snapshot for this run.
+            full: walk every list whole (sees edits in place: re-ratings, notes, prices).
+            on_progress: `(stage, done, total)` after each page or entity.
+
+        Raises:
+            InvalidParameterError: an unknown list or hydration kind (nothing is sent).
+        """
+        kinds, hydrate_kinds = self._plan(username, only, hydrate)
+        with self._exclusive():
+            flow = self._sync(username, kinds, hydrate_kinds, prices, full, on_progress)
+            return run_sync(flow, self.client, self._fetch_page)
+
+
+class AsyncMirror(_MirrorBase):
+    """`Mirror` with `AsyncDiscogs`: the same flow, database and reports, and up to
+    `concurrency` hydration, statistics or price calls in flight at once (all paced by the
+    client's one limiter, so the rate budget still holds)::
+
+        async with AsyncDiscogs(token="...") as client:
+            with AsyncMirror(client, "mirror.db", concurrency=4) as mirror:
+                await mirror.sync("rodney", hydrate="releases")
+    """
+
+    def __init__(
+        self,
+        client: AsyncDiscogs,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        policy: CachePolicy | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        fetch_page: AsyncFetchPage | None = None,
+    ) -> None:
+        self.concurrency = checked_concurrency(concurrency)
+        super().__init__(client, path, policy)
+        self._fetch_page: AsyncFetchPage = fetch_page or (
+            lambda kind, user, page: fresh_page_async(client, kind, user, page)
+        )
+
+    async def sync(
+        self,
+        username: str,
+        *,
+        only: str | Iterable[str] | None = None,
+        hydrate: str | Iterable[str] | None = None,
+        prices: bool = False,
+        full: bool = False,
+        on_progress: Progress | None = None,
+    ) -> SyncReport:
+        """`Mirror.sync`, awaited; the same arguments, database and report."""
+        kinds, hydrate_kinds = self._plan(username, only, hydrate)
+        with self._exclusive():
+            flow = self._sync(username, kinds, hydrate_kinds, prices, full, on_progress)
+            return await run_async(
+                flow, self.client, self._fetch_page, concurrency=self.concurrency
+            )
+
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_KINDS",
+    "AsyncMirror",
+    "Mirror",
+    "Progress",
+    "SyncReport",
+    "parse_choices",
+]
