@@ -50,7 +50,7 @@ class Profile:
     export_sizes: tuple[int, ...]
     export_formats: tuple[str, ...]
     startup_runs: int = 15
-    mirror_items: int = 90
+    mirror_items: int = 120
 
     def fastest_crawl_seconds(self, preset: int = 0) -> float:
         """The shortest time the rule allows for the crawl: ``window * floor((N - 1 + P) / L)``.

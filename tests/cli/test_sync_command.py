@@ -56,7 +56,7 @@ def test_sync_then_reports(sandbox: Sandbox, tmp_path: Path) -> None:
     again = runner.invoke(app, _args(sandbox, db))
     assert again.exit_code == 0, again.output
     assert "collection incremental" in again.stdout
-    assert "2 requests" in again.stdout
+    assert "4 requests" in again.stdout  # per list: the head page and one page read again
 
     value = runner.invoke(app, ["value", "sandbox", "--db", str(db), "--json"])
     assert value.exit_code == 0, value.output

@@ -159,10 +159,11 @@ def test_a_failed_call_stops_the_stage_and_the_next_run_fetches_only_the_rest(
     assert status == "failed" and "disk under the client" in error
     # What landed before the failure is kept (each entity in its own transaction) ...
     assert 30 <= kept < distinct
-    # ... and the next run asks for the rest only, after one incremental page per list.
+    # ... and the next run asks for the rest only, after the incremental list pages (each
+    # list's head, and the two-page collection's page 2 again).
     report = asyncio.run(_async_sync(discogs_sandbox, path, hydrate="releases"))
     assert report.hydrated == {"releases": distinct - kept}
-    assert report.requests == 2 + distinct - kept
+    assert report.requests == 3 + distinct - kept
     fresh = tmp_path / "fresh.db"
     _sync_fresh(discogs_sandbox, fresh, hydrate="releases")
     assert _database(path) == _database(fresh)

@@ -68,17 +68,36 @@ def test_removals_are_found_exactly_even_across_shared_timestamps(
     assert result.removed == 4
     assert _stored(store) == {item["id"] for item in served.items}
     if distinct == 1000:  # distinct dates: a bisection, far from the 10 pages of a walk
-        assert served.requests <= 1 + 4 * math.ceil(math.log2(10))
+        assert served.requests <= 2 + 4 * math.ceil(math.log2(10))
 
 
-def test_nothing_removed_costs_one_request_and_nothing_is_deleted(tmp_path: Path) -> None:
+def test_nothing_removed_costs_two_requests_and_nothing_is_deleted(tmp_path: Path) -> None:
     store = Store(open_database(tmp_path / "m.db"))
     served = FakeList(_dates(640, 640))
     _sync(store, served, 1)
     served.requests = 0
     result = _sync(store, served, 2)
-    assert (result.mode, result.removed, served.requests) == ("incremental", 0, 1)
+    # The head page, and one stored page read again for edits in place (2 + 2 mod 6 = 4).
+    assert (result.mode, result.removed, served.requests) == ("incremental", 0, 2)
+    assert result.reread == 4
     assert len(_stored(store)) == 640
+
+
+def test_each_run_rereads_the_next_page_so_an_edit_in_place_is_seen(tmp_path: Path) -> None:
+    store = Store(open_database(tmp_path / "m.db"))
+    served = FakeList(_dates(640, 640))  # 7 pages
+    _sync(store, served, 1)
+    served.items[350] = {**served.items[350], "rating": 4}  # page 4; its date and place kept
+    reread = []
+    for run_id in range(2, 9):
+        result = _sync(store, served, run_id)
+        reread.append(result.reread)
+    # Pages 2..7 in turn, run after run: every stored page is read again within pages - 1 runs.
+    assert sorted(set(reread)) == [2, 3, 4, 5, 6, 7]
+    row = store.db.execute(
+        "SELECT rating FROM wants WHERE release_id = ?", (served.items[350]["id"],)
+    ).fetchone()
+    assert row[0] == 4
 
 
 def test_items_sharing_the_newest_timestamp_are_read_through(tmp_path: Path) -> None:
@@ -92,7 +111,8 @@ def test_items_sharing_the_newest_timestamp_are_read_through(tmp_path: Path) -> 
     )
     served.requests = 0
     result = _sync(store, served, 2)
-    assert (result.added, result.removed, served.requests) == (1, 0, 3)
+    # Three head pages, and page 4 (2 + 2 mod 6) read again for edits in place.
+    assert (result.added, result.removed, served.requests) == (1, 0, 4)
     assert 9999 in _stored(store)
 
 

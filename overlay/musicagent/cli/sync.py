@@ -135,7 +135,9 @@ def sync(
     full: Annotated[
         bool,
         typer.Option(
-            "--full", help="Walk every list whole (sees re-ratings, notes, moved folders)."
+            "--full",
+            help="Walk every list whole: sees every re-rating, note and folder move at once "
+            "(an incremental run re-reads one stored page per list, in turn).",
         ),
     ] = False,
     json: JsonOption = False,
@@ -148,7 +150,8 @@ def sync(
     """Mirror a Discogs account into one SQLite database, and keep it in step.
 
     The first run reads every list whole; later runs read only what was added, find what was
-    removed by count, and continue where an interrupted run stopped.
+    removed by count, re-read one stored page per list in turn (for edits in place), and
+    continue where an interrupted run stopped.
 
     Examples:
 

@@ -17,8 +17,11 @@ a date strictly inside the span a run of consecutive fetched pages covers, and o
 If the proofs do not account for every removal (items sharing a timestamp across a page break),
 the remaining pages are fetched and the difference is exact.
 
-What an incremental sync does not see: edits in place of an item already stored (a re-rating,
-a note, a folder move), which do not change its date; `--full` walks the list whole.
+Edits in place of an item already stored (a re-rating, a note, a folder move) do not change
+its date or its place, so no head page shows them. Each incremental sync therefore re-reads one
+more stored page, in turn (page 2 + run id mod (pages - 1)): an unchanged account costs at most
+two requests per list, and every page is read again within `pages - 1` runs. `--full` walks the
+list whole and sees every edit at once.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class ListResult:
         listed: how many items Discogs counts in the list.
         added: rows that did not exist before.
         removed: rows deleted because the item left the list.
+        reread: the stored page an incremental sync read again for edits in place (None when
+            none was due: a one-page list, or the page was fetched anyway).
     """
 
     kind: str
@@ -57,6 +62,7 @@ class ListResult:
     listed: int = 0
     added: int = 0
     removed: int = 0
+    reread: int | None = None
 
 
 @dataclass
@@ -259,8 +265,19 @@ class ListSync:
             return
         if missing > 0:
             yield from self._reconcile(missing, pages_seen, pages)
+        yield from self._reread(pages_seen, pages)
         with self.store.transaction():
             self.store.save_list_count(self.kind.name, self.username, listed, self.run_id)
+
+    def _reread(self, seen: dict[int, _Page], pages: int) -> Flow[None]:
+        """Read one stored page again, in turn, for edits in place (see the module docs)."""
+        if pages < 2:
+            return
+        number = 2 + self.run_id % (pages - 1)
+        if number in seen or number > self.max_pages:
+            return
+        yield from self._get(number, seen)
+        self.result.reread = number
 
     def _stored_newer_than(self, moment: float) -> int:
         row = self.store.db.execute(
