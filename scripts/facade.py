@@ -519,10 +519,24 @@ def render_resources(ops: list[Op], spec: dict[str, Any], *, asynchronous: bool)
 
 INIT = '''"""Typed facade over the generated Discogs client: resource groups for every operation."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._operation import Argument, AsyncExecutor, Operation, SyncExecutor
 from ._operations import OPERATIONS
-from .asynchronous import AsyncResources
 from .synchronous import Resources
+
+if TYPE_CHECKING:
+    from .asynchronous import AsyncResources
+
+
+def __getattr__(name: str) -> Any:
+    # The async resource groups load on first use: a sync program never imports them.
+    if name == "AsyncResources":
+        from .asynchronous import AsyncResources
+
+        return AsyncResources
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "OPERATIONS",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from musicagent._version import __version__
 
 if TYPE_CHECKING:
+    from musicagent.async_client import AsyncDiscogs
     from musicagent.auth import (
         AccessToken,
         AsyncOAuthFlow,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         TokenStore,
     )
     from musicagent.cache import AsyncCacheStore, CacheInfo, CachePolicy, CacheStore
-    from musicagent.client import AsyncDiscogs, ClientConfig, ClientOptions, Discogs
+    from musicagent.client import ClientConfig, ClientOptions, Discogs
     from musicagent.errors import (
         AuthenticationError,
         BadRequestError,
@@ -66,7 +67,7 @@ _EXPORTS: dict[str, str] = {
     "CacheInfo": "musicagent.cache",
     "CachePolicy": "musicagent.cache",
     "CacheStore": "musicagent.cache",
-    "AsyncDiscogs": "musicagent.client",
+    "AsyncDiscogs": "musicagent.async_client",
     "ClientConfig": "musicagent.client",
     "ClientOptions": "musicagent.client",
     "Discogs": "musicagent.client",

@@ -21,9 +21,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypedDict, Unpack
 
 import httpx
-from discogs_facade import AsyncResources, Resources
+from discogs_facade import Resources
 
-from musicagent._executor import AsyncExecutor, SyncExecutor
+from musicagent._executor import SyncExecutor
 from musicagent.auth import (
     AccessToken,
     KeySecretAuth,
@@ -34,9 +34,9 @@ from musicagent.auth import (
     check_base_url,
     credential_identity,
 )
-from musicagent.cache import AsyncCacheStore, CachePolicy, CacheStore, LoopCache, loop_cache
-from musicagent.cookies import ApiAsyncClient, ApiClient
-from musicagent.deadline import with_async_deadlines, with_deadlines
+from musicagent.cache import CachePolicy, CacheStore, LoopCache, loop_cache
+from musicagent.cookies import ApiClient
+from musicagent.deadline import with_deadlines
 from musicagent.errors import InvalidParameterError
 from musicagent.pagination import MAX_PAGES
 from musicagent.ratelimit import (
@@ -46,11 +46,11 @@ from musicagent.ratelimit import (
     RedisRateLimitStore,
     SqliteRateLimitStore,
 )
-from musicagent.request_loop import AsyncIO, CacheHooks, LoopSettings, SyncIO
+from musicagent.request_loop import CacheHooks, LoopSettings, SyncIO
 from musicagent.retry import CircuitBreaker, RetryPolicy
 from musicagent.settings import DiscogsSettings
 from musicagent.stats import ClientStats
-from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
+from musicagent.wire import WireRules, WireTransport
 
 if TYPE_CHECKING:
     from musicagent.recording import Recorder
@@ -440,59 +440,11 @@ class Discogs(_ClientMixin, Resources):
         self.close()
 
 
-class AsyncDiscogs(_ClientMixin, AsyncResources):
-    """Asyncio Discogs client: the same methods as `Discogs`, awaited (`async for` for `iter_*`).
+def __getattr__(name: str) -> Any:
+    # `AsyncDiscogs` lives in `musicagent.async_client`: a sync program never imports the
+    # async facade (`from musicagent.client import AsyncDiscogs` still works).
+    if name == "AsyncDiscogs":
+        from musicagent.async_client import AsyncDiscogs
 
-    ::
-
-        async with AsyncDiscogs(token="...") as client:
-            release = await client.database.get_release(249504)
-            async for want in client.wantlist.iter_wantlist("me"):
-                ...
-    """
-
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        cache: AsyncCacheStore | bool | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **options: Unpack[ClientOptions],
-    ) -> None:
-        self._config = config = ClientConfig.resolve(token, **options)
-        inner = (
-            transport if transport is not None else with_async_deadlines(httpx.AsyncHTTPTransport())
-        )
-        self.http = ApiAsyncClient(
-            transport=AsyncWireTransport(inner, config.wire_rules()), **config.http_options()
-        )
-        """The underlying `httpx.AsyncClient` (raw access: signed for the API's origin only,
-        paced, logged and counted, without the loop's cache and retries)."""
-        self._cache = hooks = _cache_hooks(config, cache)
-        self._executor = AsyncExecutor(
-            self.http,
-            config.loop(hooks),
-            AsyncIO(self.http, max_response_bytes=config.max_response_bytes, cache=hooks),
-            strict=config.strict,
-            rate_limit=lambda: self.rate_limit,
-            max_pages=config.max_pages,
-            recorder=config.recorder,
-        )
-        AsyncResources.__init__(self, self._executor)
-
-    async def aclose(self) -> None:
-        """Close connections."""
-        await self.http.aclose()
-        if self._cache is not None:
-            self._cache.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        return AsyncDiscogs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,6 @@ duration and the remaining rate budget.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 import threading
 from collections.abc import Iterable
@@ -165,6 +164,8 @@ def _formatter(kind: Literal["text", "json"]) -> logging.Formatter:
 
 def _file_handler(config: LoggerConfig, path: Path) -> logging.Handler:
     # delay: no empty files for a run that never logs at that level.
+    import logging.handlers  # only when logging to files
+
     if config.rotation == "time":
         return logging.handlers.TimedRotatingFileHandler(
             path, when="midnight", backupCount=config.backups, encoding="utf-8", delay=True

@@ -17,12 +17,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import jsonschema_rs
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+
+if TYPE_CHECKING:
+    import jsonschema_rs
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -175,6 +177,8 @@ class SpecValidator:
                 "components": self.spec.get("components", {}),
                 **self._resolve("#" + schema_pointer),
             }
+            import jsonschema_rs  # only once a body is checked against the spec
+
             validator = jsonschema_rs.validator_for(root, validate_formats=False)
             self._validators[schema_pointer] = validator
         return validator

@@ -112,3 +112,31 @@ def test_an_unknown_operation_is_a_key_error() -> None:
         pass
     else:
         raise AssertionError("an unknown operation id must raise KeyError")
+
+
+def test_a_sync_get_loads_no_async_facade_no_schema_validator_no_file_logging(
+    tmp_path: Path,
+) -> None:
+    # What a sync program's first GET needs, and no more: the async facade, the JSON Schema
+    # validator (only to explain a refused body) and rotating file handlers stay unloaded.
+    script = tmp_path / "get.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys, httpx
+            body = open({str(CAPTURE)!r}, "rb").read()
+            transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+            from musicagent import Discogs
+            with Discogs("t", cache=False, transport=transport) as client:
+                assert client.database.get_release(1).id == 1
+            loaded = [m for m in ("discogs_facade.asynchronous", "musicagent.async_client",
+                                  "jsonschema_rs", "logging.handlers") if m in sys.modules]
+            print(loaded)
+            from musicagent import AsyncDiscogs
+            from musicagent.client import AsyncDiscogs as same
+            assert AsyncDiscogs is same and "discogs_facade.asynchronous" in sys.modules
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert _run(script).strip() == "[]"

@@ -21,8 +21,8 @@ DEFAULT_PORT = 8765
 
 
 def _async_client(base_url: str | None, token: str | None, no_cache: bool) -> Any:
+    from musicagent.async_client import AsyncDiscogs
     from musicagent.auth import TokenStore
-    from musicagent.client import AsyncDiscogs
     from musicagent.settings import DiscogsSettings
 
     overrides: dict[str, Any] = {"cache": "off"} if no_cache else {}

@@ -18,7 +18,7 @@ from discogs_cli import Command
 from mcp.server import Server, ServerRequestContext
 
 from musicagent import __version__
-from musicagent.client import AsyncDiscogs
+from musicagent.async_client import AsyncDiscogs
 from musicagent.errors import DiscogsAPIError
 from musicagent.mcp.tools import (
     ToolAnswer,

@@ -9,11 +9,14 @@ answers what it holds.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from musicagent.client import AsyncDiscogs, Discogs
+from musicagent.client import Discogs
 from musicagent.mirror.flow import page_request
 from musicagent.mirror.kinds import ListKind
+
+if TYPE_CHECKING:
+    from musicagent.async_client import AsyncDiscogs
 
 
 def fresh_page(client: Discogs, kind: ListKind, username: str, page: int) -> Mapping[str, Any]:

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from musicagent.cache import CachePolicy
-from musicagent.client import AsyncDiscogs, Discogs
+from musicagent.client import Discogs
 from musicagent.errors import (
     ExportLockedError,
     ForbiddenError,
@@ -37,6 +37,9 @@ from musicagent.mirror.prices import PriceSnapshot
 from musicagent.mirror.reports import ValueReport, buyable_wants, collection_value
 from musicagent.mirror.schema import default_path, open_database
 from musicagent.mirror.store import Store, as_int, dumps
+
+if TYPE_CHECKING:
+    from musicagent.async_client import AsyncDiscogs
 
 Progress = Callable[[str, int, int | None], None]
 """`(stage, done, total)`: a list's items, or the entities of a hydration stage."""
