@@ -62,6 +62,8 @@ logger = logging.getLogger("musicagent.retry")
 _cache_logger = logging.getLogger("musicagent.cache")
 
 T = TypeVar("T")
+E = TypeVar("E")
+"""The effects a flow yields: the request loop's own, or another flow's (the mirror's)."""
 
 
 # --- effects: the I/O the flow asks for -------------------------------------------------------
@@ -348,7 +350,7 @@ def _take(chunks: list[bytes], chunk: bytes, total: int, limit: int, request: ht
 # --- the two shells ------------------------------------------------------------------------
 
 
-def run_sync(flow: Generator[Effect, Any, T], perform: Callable[[Effect], Any]) -> T:
+def run_sync(flow: Generator[E, Any, T], perform: Callable[[E], Any]) -> T:
     """Drive a flow with blocking I/O: perform each effect, hand back its result or error."""
     value: Any = None
     error: BaseException | None = None
@@ -363,9 +365,7 @@ def run_sync(flow: Generator[Effect, Any, T], perform: Callable[[Effect], Any]) 
             value, error = None, exc
 
 
-async def run_async(
-    flow: Generator[Effect, Any, T], perform: Callable[[Effect], Awaitable[Any]]
-) -> T:
+async def run_async(flow: Generator[E, Any, T], perform: Callable[[E], Awaitable[Any]]) -> T:
     """Drive a flow with awaitable I/O: the same loop as `run_sync`."""
     value: Any = None
     error: BaseException | None = None

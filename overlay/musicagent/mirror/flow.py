@@ -3,7 +3,8 @@
 A sync is written once, as generators (`ListSync.flow`, `Hydrator.stage`, `PriceSnapshot.take`,
 `Mirror` itself) that decide what to read and write and *yield* each read they need as an
 effect. A shell performs the effect and sends the answer back (or throws the error in, so the
-flow's own `try`/`finally` see it exactly as a direct call would):
+flow's own `try`/`finally` see it exactly as a direct call would) — the request loop's own
+drivers (`musicagent.request_loop.run_sync` / `run_async`) do the driving:
 
 - `Page`: one page of a list, fetched fresh;
 - `Get`: one call of a facade operation, answered as a dict;
@@ -28,6 +29,8 @@ from musicagent._executor import build_request, path_arguments
 from musicagent.errors import ForbiddenError, InvalidParameterError, ResourceNotFoundError
 from musicagent.mirror.kinds import ListKind
 from musicagent.pagination import PAGE_SIZE
+from musicagent.request_loop import run_async as drive_async
+from musicagent.request_loop import run_sync as drive_sync
 
 R = TypeVar("R")
 
@@ -117,22 +120,7 @@ def run_sync(flow: Flow[R], client: Any, fetch_page: FetchPage) -> R:
             effect.keep(key, body)
         return None
 
-    return _drive(flow, perform)
-
-
-def _drive(flow: Flow[R], perform: Callable[[Effect], Any]) -> R:
-    reply: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = flow.send(reply) if error is None else flow.throw(error)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        reply, error = None, None
-        try:
-            reply = perform(effect)
-        except BaseException as exc:  # handed to the flow, which re-raises
-            error = exc
+    return drive_sync(flow, perform)
 
 
 async def run_async(
@@ -141,23 +129,16 @@ async def run_async(
     """Drive `flow` with the async client: a `GetEach` runs up to `concurrency` calls at a
     time; everything else one at a time, in the flow's order."""
     concurrency = checked_concurrency(concurrency)
-    reply: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = flow.send(reply) if error is None else flow.throw(error)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        reply, error = None, None
-        try:
-            if isinstance(effect, Page):
-                reply = await fetch_page(effect.kind, effect.username, effect.number)
-            elif isinstance(effect, Get):
-                reply = (await _call(client, effect)).to_dict()
-            else:
-                await _each_async(effect, client, concurrency)
-        except BaseException as exc:  # handed to the flow, which re-raises
-            error = exc
+
+    async def perform(effect: Effect) -> Any:
+        if isinstance(effect, Page):
+            return await fetch_page(effect.kind, effect.username, effect.number)
+        if isinstance(effect, Get):
+            return (await _call(client, effect)).to_dict()
+        await _each_async(effect, client, concurrency)
+        return None
+
+    return await drive_async(flow, perform)
 
 
 async def _each_async(effect: GetEach, client: Any, concurrency: int) -> None:

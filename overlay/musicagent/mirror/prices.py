@@ -60,9 +60,9 @@ class PriceSnapshot:
                 (username,),
             )
         ]
-        wanted = set(ids)
+        # Every listed release is one of `ids` (the account's releases include its listings).
         yield GetEach(
-            [(i, Get("get_price_suggestions", {"release_id": i})) for i in listed if i in wanted],
+            [(i, Get("get_price_suggestions", {"release_id": i})) for i in listed],
             self._suggestions.__setitem__,
         )
         done = 0
