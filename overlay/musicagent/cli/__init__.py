@@ -6,6 +6,8 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from musicagent.cli import _collector
+
 if TYPE_CHECKING:
     import typer
 
@@ -56,9 +58,16 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Entry point of the `musicagent` console script."""
+    _collector.pause()  # see `_collector`: no cyclic collection while the modules load
+    try:
+        _dispatch(sys.argv[1:])
+    finally:
+        _collector.restore()
+
+
+def _dispatch(args: list[str]) -> None:
     # `musicagent --version` answers from the version constant, before typer, rich and the
     # commands are imported: the whole process then costs about as much as Python starting.
-    args = sys.argv[1:]
     if args == ["--version"]:
         from musicagent._version import __version__
 
@@ -69,9 +78,11 @@ def main() -> None:
     if args[:1] == ["api"]:
         from musicagent.cli.api_commands import main as api_main
 
-        api_main(args[1:])
+        api_main(args[1:])  # it resumes collection once its command's modules are loaded
         return
-    _load_app(args[0] if args else None)()
+    app = _load_app(args[0] if args else None)
+    _collector.resume()
+    app()
 
 
 __all__ = ["COMMAND_MODULES", "app", "main"]

@@ -193,8 +193,10 @@ def build_command(command: Command) -> click.Command:
     """The click command of one operation."""
 
     def callback(**values: Any) -> None:
+        from musicagent.cli import _collector
         from musicagent.cli.api_call import run_command
 
+        _collector.resume()
         run_command(command, values)
 
     return click.Command(

@@ -96,7 +96,8 @@ class _CsvEncoder(RecordEncoder):
         self.buffer.seek(0)
         self.buffer.truncate()
         if self.formula_guard:
-            cells = [neutralise_formula(cell) for cell in cells]
+            look = _LOOK_CLOSER  # most cells start with a letter or digit: no call for them
+            cells = [cell if cell[:1] not in look else neutralise_formula(cell) for cell in cells]
         self.writer.writerow(cells)
         text = self.buffer.getvalue()
         if not self.excel:

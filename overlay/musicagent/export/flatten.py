@@ -213,6 +213,28 @@ class Flattener:
             add_column(row, name, _scalar(value))
 
     def _list(self, row: dict[str, Scalar], name: str, values: Sequence[object]) -> None:
+        # One pass over exact types settles what a decoded JSON list holds (text, or objects);
+        # anything else (subclasses, tuples, mixed lists) takes the general rule below.
+        plain = _PLAIN_SCALARS
+        texts = objects = True
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                objects = False
+            elif kind is dict:
+                texts = False
+            else:
+                texts = objects = False
+                if kind not in plain:
+                    break
+        else:
+            if texts and not objects:  # a non-empty list of text: genres, styles
+                add_column(row, name, LIST_SEPARATOR.join(values))  # type: ignore[arg-type]
+                return
+            if objects and not texts and not _is_custom_field_list(values):
+                add_column(row, name, readable_join(values))
+                add_column(row, name + JSON_SUFFIX, dump_json(values))
+                return
         if all(_is_scalar(value) for value in values):
             add_column(
                 row, name, LIST_SEPARATOR.join(cell_text(_scalar(value)) for value in values)

@@ -111,18 +111,40 @@ def _json_fallback(value: object) -> str:
     return str(value)
 
 
+#: The compact encoder, built once: `json.dumps` with options builds a new one per call, a cost
+#: that shows in CSV exports (a `_json` column per list of objects, several per item).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_fallback)
+
+
 def dump_json(value: Any, *, indent: int | None = None) -> str:
     """JSON text of a record or value: UTF-8 friendly (no `\\uXXXX` escapes for letters),
     compact unless `indent` is given; values JSON cannot hold are written as their `str()`."""
     if indent is None:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_fallback)
+        return _COMPACT.encode(value)
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_fallback)
 
 
 #: Floats pydantic-core spells otherwise than Python's `repr` (the same number either way):
 #: magnitudes below 1e-4, `0.00001` or `1e-5` where `json.dumps` writes `1e-05`. Text that
-#: merely looks like it (a title "0.0000") only takes the long way; the output is the same.
-_OTHER_FLOAT_SPELLING = re.compile(rb"[0-9]e-[0-9](?![0-9])|0\.0000")
+#: merely looks like it (a title "0.0000", "Side-1 ") only takes the long way; the output is
+#: the same. Each pattern starts with a literal, so the regex engine scans for it at C speed:
+#: `e-` appears in nearly every item ("release-123"), and a pattern opening with a character
+#: class (a digit before the `e`) would be tried at every byte, costing more than the dump.
+_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+_SMALL_DECIMAL = b"0.0000"
+_DIGITS = frozenset(b"0123456789")
+
+
+def _other_float_spelling(data: bytes) -> bool:
+    """Whether `data` may hold a float that pydantic-core spells unlike `json.dumps`."""
+    if _SMALL_DECIMAL in data:
+        return True
+    return any(
+        match.start() > 0 and data[match.start() - 1] in _DIGITS
+        for match in _EXPONENT.finditer(data)
+    )
+
+
 #: Per model class: its serializer when `to_dict()` is the standard dump, else None.
 _DIRECT: dict[type[BaseModel], SchemaSerializer | None] = {}
 
@@ -161,9 +183,6 @@ def json_bytes(item: Item, *, indent: int | None = None) -> bytes:
         serializer = _direct_serializer(type(item))
         if serializer is not None:
             data = serializer.to_json(item, indent=indent, by_alias=True, exclude_unset=True)
-            # Two quick scans rule out almost every item before the pattern is tried.
-            if (b"e-" not in data and b"0.0000" not in data) or (
-                _OTHER_FLOAT_SPELLING.search(data) is None
-            ):
+            if not _other_float_spelling(data):
                 return data
     return dump_json(as_record(item), indent=indent).encode("utf-8")
