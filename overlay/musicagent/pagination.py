@@ -79,22 +79,24 @@ def _query_key(url: httpx.URL) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 def item_identity(item: object) -> object:
     """What tells one listed item from another (instance id, id, type, role), or None."""
-
     extra = getattr(item, "__pydantic_extra__", None)
     if extra is not None or hasattr(item, "__pydantic_fields_set__"):
         # A Pydantic model: its fields are in __dict__, unknown members in the extras. Read
-        # there, not with getattr, which raises (and catches) for every absent member.
+        # there, not with getattr, which raises (and catches) for every absent member. Spelled
+        # out, not looped: this runs for every item of every page a walk or an export reads.
         fields, extras = item.__dict__, extra or {}
-
-        def member(name: str) -> object:
-            return fields[name] if name in fields else extras.get(name)
-
+        identity = (
+            fields["instance_id"] if "instance_id" in fields else extras.get("instance_id"),
+            fields["id"] if "id" in fields else extras.get("id"),
+            fields["type"] if "type" in fields else extras.get("type"),
+            fields["role"] if "role" in fields else extras.get("role"),
+        )
     else:
 
         def member(name: str) -> object:
             return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
 
-    identity = (member("instance_id"), member("id"), member("type"), member("role"))
+        identity = (member("instance_id"), member("id"), member("type"), member("role"))
     return None if identity[:2] == (None, None) else identity
 
 

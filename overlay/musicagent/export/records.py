@@ -139,6 +139,8 @@ def _other_float_spelling(data: bytes) -> bool:
     """Whether `data` may hold a float that pydantic-core spells unlike `json.dumps`."""
     if _SMALL_DECIMAL in data:
         return True
+    if _EXPONENT.search(data) is None:  # the common case, one scan at C speed
+        return False
     return any(
         match.start() > 0 and data[match.start() - 1] in _DIGITS
         for match in _EXPONENT.finditer(data)
