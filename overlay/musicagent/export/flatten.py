@@ -231,7 +231,11 @@ class Flattener:
             if texts and not objects:  # a non-empty list of text: genres, styles
                 add_column(row, name, LIST_SEPARATOR.join(values))  # type: ignore[arg-type]
                 return
-            if objects and not texts and not _is_custom_field_list(values):
+            if (
+                objects
+                and not texts
+                and ("field_id" not in values[0] or not _is_custom_field_list(values))  # type: ignore[operator]
+            ):
                 add_column(row, name, readable_join(values))
                 add_column(row, name + JSON_SUFFIX, dump_json(values))
                 return
