@@ -6,8 +6,10 @@ Time is a fake clock throughout: tests assert the computed waits and send times,
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -30,6 +32,7 @@ from musicagent.ratelimit import (
     earliest_send_time,
     parse_rate_limit_headers,
 )
+from musicagent.ratelimit.window import CLOCK_TOLERANCE, Entry, add_unaccounted, tidy
 from musicagent.stats import ClientStats
 from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
@@ -95,6 +98,55 @@ def test_earliest_send_time_waits_for_the_oldest_of_a_full_window() -> None:
 def test_earliest_send_time_queues_behind_a_reservation() -> None:
     # Four slots for a limit of three: the fourth is reserved at 11, the next waits for slot 2.
     assert earliest_send_time(entries(1.0, 2.0, 3.0, 11.0), now=5.0, limit=3, span=10.0) == 12.0
+
+
+def _reference_tidy(entries: list[Entry], now: float, limit: int, span: float) -> None:
+    # The rule as first written: one walk over every entry.
+    entries[:] = [entry for entry in entries if entry[0] > now - span]
+    units_before = 0
+    for index, (sent_at, units) in enumerate(entries):
+        if sent_at > now + span * (units_before // limit) + CLOCK_TOLERANCE:
+            del entries[index:]
+            return
+        units_before += units
+
+
+def _reference_earliest(entries: list[Entry], now: float, limit: int, span: float) -> float:
+    start = max(now, entries[-1][0]) if entries else now
+    counted = 0
+    for sent_at, units in reversed(entries):
+        counted += units
+        if counted >= limit:
+            return max(start, sent_at + span)
+    return start
+
+
+def _reference_unaccounted(entries: list[Entry], now: float, server_used: int) -> None:
+    sent = sum(units for sent_at, units in entries if sent_at <= now)
+    if server_used > sent:
+        bisect.insort_right(entries, (now, server_used - sent), key=lambda entry: entry[0])
+
+
+def test_window_rules_agree_with_a_walk_over_every_entry() -> None:
+    # tidy, earliest_send_time and add_unaccounted skip the walk where it cannot matter: on
+    # random windows (weighted entries, reservations ahead, entries far ahead) they must give
+    # the same answers as the walk.
+    draw = random.Random(7)
+    for _ in range(3000):
+        limit, span, now = draw.randint(1, 6), draw.choice([1.0, 10.0]), 100.0
+        times = sorted(now + draw.uniform(-2 * span, 3 * span) for _ in range(draw.randint(0, 12)))
+        window = [(t, draw.choice([1, 1, 1, 2, 5])) for t in times]
+        ours, theirs = list(window), list(window)
+        tidy(ours, now, limit, span)
+        _reference_tidy(theirs, now, limit, span)
+        assert ours == theirs
+        assert earliest_send_time(ours, now, limit, span) == _reference_earliest(
+            theirs, now, limit, span
+        )
+        used = draw.randint(0, 2 * limit)
+        add_unaccounted(ours, now, used)
+        _reference_unaccounted(theirs, now, used)
+        assert ours == theirs
 
 
 def test_parse_headers_reads_values_case_insensitively() -> None:

@@ -64,8 +64,15 @@ def tidy(entries: list[Entry], now: float, limit: int, span: float) -> None:
     later came from a clock that disagrees with ours; it and everything queued behind it go.
     """
     del entries[: bisect.bisect_right(entries, now - span, key=_time)]
-    units_before = 0
-    for index, (sent_at, units) in enumerate(entries):
+    horizon = now + CLOCK_TOLERANCE
+    if not entries or entries[-1][0] <= horizon:
+        # Nothing lies ahead of what any queue explains (the usual case): no entry to check.
+        return
+    # Entries up to `horizon` pass whatever precedes them; check only those after it.
+    start = bisect.bisect_right(entries, horizon, key=_time)
+    units_before = sum(map(_units, entries[:start]))
+    for index in range(start, len(entries)):
+        sent_at, units = entries[index]
         if sent_at > now + span * (units_before // limit) + CLOCK_TOLERANCE:
             del entries[index:]
             return
@@ -79,9 +86,19 @@ def earliest_send_time(entries: list[Entry], now: float, limit: int, span: float
     the future). Once `limit` units are taken, the next request goes when the `limit`-th most
     recent unit leaves the window.
     """
+    return _earliest(entries, now, limit, span, None)
+
+
+def _earliest(
+    entries: list[Entry], now: float, limit: int, span: float, total: int | None
+) -> float:
     # Never before the latest reservation: callers queue in order, and it keeps the check
     # below exact (every unit is then at or before the new one).
     start = max(now, entries[-1][0]) if entries else now
+    # Fewer entries than the limit: only weighted entries could fill it, so count units first
+    # (a sum, not a walk) and walk only when the window is full.
+    if len(entries) < limit and (sum(map(_units, entries)) if total is None else total) < limit:
+        return start
     counted = 0
     for sent_at, units in reversed(entries):
         counted += units
@@ -114,8 +131,11 @@ def add_unaccounted(entries: list[Entry], now: float, server_used: int) -> None:
     The difference was spent by someone else, we do not know when: assume just now, which keeps
     it in the window longest (the safe side). One entry, whatever the difference.
     """
-    # Entries are sorted: what was sent by now is a prefix.
-    sent = sum(map(_units, entries[: bisect.bisect_right(entries, now, key=_time)]))
+    # Entries are sorted: what was sent by now is a prefix, and each holds at least one unit.
+    end = bisect.bisect_right(entries, now, key=_time)
+    if server_used <= end:
+        return
+    sent = sum(map(_units, entries[:end]))
     if server_used > sent:
         bisect.insort_right(entries, (now, server_used - sent), key=_time)
 
