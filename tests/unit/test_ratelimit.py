@@ -16,6 +16,7 @@ import textwrap
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ from pytest_httpx import HTTPXMock
 
 import musicagent.ratelimit
 from musicagent.ratelimit import (
+    MemoryRateLimitStore,
     RateLimiter,
     RateLimitHeaders,
     RateLimitStatus,
@@ -310,6 +312,174 @@ def test_record_response_treats_429_as_full_window() -> None:
     limiter.record_response(429, {})
 
     assert limiter.status().remaining == 0
+
+
+# --- one store transaction per attempt -------------------------------------------------------
+
+
+class CountingStore(MemoryRateLimitStore):
+    """The in-process store, counting its transactions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[list[Entry]]:
+        self.transactions += 1
+        with super().transaction() as window:
+            yield window
+
+
+def counting_limiter(clock: FakeClock, max_requests: int, window: float) -> RateLimiter:
+    return RateLimiter(
+        max_requests,
+        window,
+        clock=clock,
+        store=CountingStore(),
+        sleep=clock.sleep,
+        async_sleep=clock.async_sleep,
+    )
+
+
+def transactions(limiter: RateLimiter) -> int:
+    store = limiter.store
+    assert isinstance(store, CountingStore)
+    return store.transactions
+
+
+def test_an_attempt_whose_response_the_window_already_counts_takes_one_transaction() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    for sent in range(1, 6):
+        admission = limiter.admit()
+        limiter.record_response(
+            200, discogs_headers(limit=60, used=sent, remaining=60 - sent), admission
+        )
+        clock.now += 1.0
+
+    assert transactions(limiter) == 5
+    assert limiter.status().used == 5
+
+
+def test_a_response_counting_more_than_the_window_holds_corrects_it_at_once() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    admission = limiter.admit()
+    limiter.record_response(200, discogs_headers(limit=60, used=50, remaining=10), admission)
+
+    assert transactions(limiter) == 2
+    assert limiter.status().remaining == 10
+
+
+def test_a_429_fills_the_window_at_once_even_with_the_admission() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=5, window=10.0)
+
+    admission = limiter.admit()
+    limiter.record_response(429, discogs_headers(limit=5, used=1, remaining=4), admission)
+
+    assert limiter.status().remaining == 0
+
+
+def test_a_response_arriving_after_the_oldest_sends_left_is_checked_in_the_store() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=3, window=10.0)
+    limiter.acquire()
+    clock.now = 1.0
+    limiter.acquire()
+    clock.now = 2.0
+    admission = limiter.admit()
+    # The request sent at 0 left our window at 10; the server still counts three.
+    clock.now = 10.5
+    before = transactions(limiter)
+
+    limiter.record_response(200, discogs_headers(limit=3, used=3, remaining=0), admission)
+
+    assert transactions(limiter) == before + 1
+    assert limiter.status().remaining == 0
+
+
+def test_a_lower_limit_from_the_server_is_checked_in_the_store() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    admission = limiter.admit()
+    limiter.record_response(200, discogs_headers(limit=25, used=1, remaining=24), admission)
+
+    assert transactions(limiter) == 2
+    assert limiter.max_requests == 25
+
+
+def test_the_transport_takes_one_transaction_per_attempt() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+    sent = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        clock.now += 0.01  # the time a request takes
+        return httpx.Response(200, headers=discogs_headers(60, sent, 60 - sent), json={})
+
+    transport = WireTransport(httpx.MockTransport(handle), rules(limiter))
+    with httpx.Client(transport=transport) as client:
+        for _ in range(4):
+            client.get("https://api.discogs.com/releases/1")
+
+    assert transactions(limiter) == 4
+
+
+@pytest.mark.anyio
+async def test_the_async_transport_takes_one_transaction_per_attempt() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+    sent = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        clock.now += 0.01  # the time a request takes
+        return httpx.Response(200, headers=discogs_headers(60, sent, 60 - sent), json={})
+
+    transport = AsyncWireTransport(httpx.MockTransport(handle), rules(limiter))
+    async with httpx.AsyncClient(transport=transport) as client:
+        for _ in range(4):
+            await client.get("https://api.discogs.com/releases/1")
+
+    assert transactions(limiter) == 4
+
+
+def test_skipping_the_store_leaves_the_window_a_correction_would_have_left() -> None:
+    # Random runs (weighted corrections, queues, slow responses, lower limits, 429s): a
+    # limiter given each attempt's admission must keep the window one that corrects in the
+    # store after every response keeps, whatever it skipped.
+    draw = random.Random(11)
+    for _ in range(200):
+        clocks = [FakeClock(now=0.0), FakeClock(now=0.0)]
+        limit, window = draw.randint(1, 5), draw.choice([5.0, 10.0])
+        skipping, always = (limiter_on(clock, limit, window) for clock in clocks)
+        for _attempt in range(draw.randint(1, 25)):
+            step = draw.choice([0.0, 0.0, 0.5, 3.0, window])
+            admissions = []
+            for clock, limiter in zip(clocks, (skipping, always), strict=True):
+                clock.now += step
+                admissions.append(limiter.admit())
+            assert admissions[0].wait == admissions[1].wait
+            latency = draw.choice([0.0, 0.1, 2.0, window + 1.0])
+            headers = discogs_headers(
+                limit=draw.choice([limit, limit, limit, max(1, limit - 1)]),
+                used=draw.randint(0, limit + 1),
+                remaining=draw.randint(0, limit),
+            )
+            status = draw.choice([200] * 9 + [429])
+            for clock in clocks:
+                clock.now += latency
+            skipping.record_response(status, headers, admissions[0])
+            always.record_response(status, headers)
+            assert skipping.status() == always.status()
 
 
 # --- concurrency ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from musicagent.ratelimit import window
-from musicagent.ratelimit.window import Entry, WindowSnapshot
+from musicagent.ratelimit.window import Entry, Held, WindowSnapshot
 
 __all__ = [
     "Clock",
@@ -42,17 +42,27 @@ Clock = Callable[[], float]
 """Returns the current time in seconds."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reservation:
     """A slot taken for one request: when it may go, how long to wait, and how to give it back.
 
     `slot` is on the store's clock; `token` identifies the reservation where the store needs
     more than its time to find it again (the Redis store).
+
+    The other fields let the limiter check a response's count without opening the store again
+    (see `musicagent.ratelimit.window.admit`): `now` is the store's time when the slot was
+    taken, `held` what of the window is sure to count until when, `store_clock` is True when
+    both are on a clock of the store's own (Redis) rather than the limiter's, and `epoch` the
+    store's `epoch` then. A store that leaves `held` empty has every response checked in it.
     """
 
     slot: float
     wait: float
     token: str = ""
+    now: float = 0.0
+    held: Held = ()
+    store_clock: bool = False
+    epoch: int = 0
 
 
 class RateLimitStore(Protocol):
@@ -62,6 +72,10 @@ class RateLimitStore(Protocol):
     waiting for the lock would date a request too early); a store with a clock of its own
     (Redis) uses that one instead. `limit` and `span` (window plus safety margin) come from
     the limiter.
+
+    A store may also have an `epoch` (an int) that changes whenever the window it serves may
+    have lost entries (a state file started afresh, a Redis outage or return): a reservation's
+    `held` promise stands only within its epoch.
     """
 
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
@@ -88,6 +102,9 @@ class RateLimitStore(Protocol):
 class LocalWindowStore(abc.ABC):
     """A store whose window is a list of entries read and written in one exclusive transaction."""
 
+    epoch = 0
+    """Changes when the window is started afresh (see `RateLimitStore`)."""
+
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[list[Entry]]:
         """Yield the sorted entries; changes made to the list are kept when the block ends."""
@@ -102,8 +119,9 @@ class LocalWindowStore(abc.ABC):
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
         """Take the next free slot for one request."""
         with self._window(clock, limit, span) as (entries, now):
-            slot = window.reserve(entries, now, limit, span)
-        return Reservation(slot=slot, wait=slot - now)
+            epoch = self.epoch
+            slot, held = window.admit(entries, now, limit, span)
+        return Reservation(slot=slot, wait=slot - now, now=now, held=held, epoch=epoch)
 
     def release(self, reservation: Reservation) -> None:
         """Give back a slot whose request was never sent (when nothing queued behind it)."""
@@ -278,6 +296,8 @@ class SqliteRateLimitStore(LocalWindowStore):
         self._move_aside(_reason(exc))
 
     def _move_aside(self, reason: str) -> None:
+        # The window starts afresh: what reservations promised of the old one no longer holds.
+        self.epoch += 1
         aside = f"{self.path}.unusable-{int(time.time())}"
         try:
             os.replace(self.path, aside)

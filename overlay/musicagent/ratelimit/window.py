@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 __all__ = [
     "CLOCK_TOLERANCE",
+    "HELD_STEPS",
     "Entry",
+    "Held",
     "WindowSnapshot",
     "add_unaccounted",
+    "admit",
     "earliest_send_time",
     "fill",
     "release",
@@ -37,6 +40,14 @@ Entry = tuple[float, int]
 CLOCK_TOLERANCE = 1.0
 """Seconds an entry may lie ahead of what the queue explains (clock readings of processes
 sharing a store are not perfectly ordered)."""
+
+Held = tuple[tuple[float, int], ...]
+"""`((until, units), ...)`, `until` increasing: at any time before `until`, at least `units`
+units sent no later than a reservation's slot are still in the window (see `admit`)."""
+
+HELD_STEPS = 4
+"""Steps of `Held` a reservation describes: enough for the oldest entries to leave the window
+during an attempt; past the last step nothing is promised (the response then corrects)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,31 @@ def reserve(entries: list[Entry], now: float, limit: int, span: float) -> float:
     slot = earliest_send_time(entries, now, limit, span)
     bisect.insort_right(entries, (slot, 1), key=_time)
     return slot
+
+
+def admit(entries: list[Entry], now: float, limit: int, span: float) -> tuple[float, Held]:
+    """`reserve`, and what of the window is sure to count while the request is under way.
+
+    The second value lets a response's `X-Discogs-Ratelimit-Used` be checked without opening
+    the store again: at a time `t` before a step's `until`, the window still holds at least
+    that step's `units` sent by `t` (the entries dated before the slot, then the reservation
+    itself). Entries dated before the slot cannot be given back (`release` only takes the
+    latest), so they only leave by age, oldest first; entries dated at the slot itself could
+    be given back, so they are not counted, except the reservation.
+    """
+    total = sum(map(_units, entries))
+    slot = _earliest(entries, now, limit, span, total)
+    # Entries at or after the slot are the few equal to it (the slot is never before the last).
+    end = bisect.bisect_left(entries, slot, key=_time)
+    remaining = total - sum(map(_units, entries[end:])) + 1
+    held: list[tuple[float, int]] = []
+    for sent_at, units in entries[: min(end, HELD_STEPS)]:
+        held.append((sent_at + span, remaining))
+        remaining -= units
+    if end < HELD_STEPS:
+        held.append((slot + span, 1))
+    bisect.insort_right(entries, (slot, 1), key=_time)
+    return slot, tuple(held)
 
 
 def release(entries: list[Entry], slot: float) -> None:
