@@ -29,11 +29,13 @@ from musicagent.ratelimit import (
     RateLimiter,
     RateLimitHeaders,
     RateLimitStatus,
+    Reservation,
     SqliteRateLimitStore,
     credential_fingerprint,
     earliest_send_time,
     parse_rate_limit_headers,
 )
+from musicagent.ratelimit.stores import LocalWindowStore
 from musicagent.ratelimit.window import CLOCK_TOLERANCE, Entry, add_unaccounted, tidy
 from musicagent.stats import ClientStats
 from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
@@ -317,18 +319,17 @@ def test_record_response_treats_429_as_full_window() -> None:
 # --- one store transaction per attempt -------------------------------------------------------
 
 
-class CountingStore(MemoryRateLimitStore):
-    """The in-process store, counting its transactions."""
+class CountingStore(LocalWindowStore):
+    """A window in a list, counting its transactions (as the SQLite store would run them)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.entries: list[Entry] = []
         self.transactions = 0
 
     @contextmanager
     def transaction(self) -> Iterator[list[Entry]]:
         self.transactions += 1
-        with super().transaction() as window:
-            yield window
+        yield self.entries
 
 
 def counting_limiter(clock: FakeClock, max_requests: int, window: float) -> RateLimiter:
@@ -450,6 +451,41 @@ async def test_the_async_transport_takes_one_transaction_per_attempt() -> None:
             await client.get("https://api.discogs.com/releases/1")
 
     assert transactions(limiter) == 4
+
+
+def test_the_in_process_stores_running_total_matches_a_count_of_its_window() -> None:
+    # MemoryRateLimitStore keeps the units of its window as it goes; a store counting them
+    # in every transaction must give the same answers to every operation.
+    draw = random.Random(5)
+    for _ in range(100):
+        clock = FakeClock(now=0.0)
+        kept, counted = MemoryRateLimitStore(), CountingStore()
+        limit, span = draw.randint(1, 6), draw.choice([2.0, 10.0])
+        reservations: list[tuple[Reservation, Reservation]] = []
+        for _step in range(60):
+            clock.now += draw.choice([0.0, 0.0, 0.3, 1.0, span, -2.0])
+            action = draw.choice(["reserve"] * 4 + ["release", "correct", "fill", "edit"])
+            if action == "reserve":
+                pair = (kept.reserve(clock, limit, span), counted.reserve(clock, limit, span))
+                assert pair[0] == pair[1]
+                reservations.append(pair)
+            elif action == "release" and reservations:
+                mine, theirs = reservations.pop(draw.randrange(len(reservations)))
+                kept.release(mine)
+                counted.release(theirs)
+            elif action == "correct":
+                used = draw.randint(0, limit)
+                kept.correct(clock, limit, span, used)
+                counted.correct(clock, limit, span, used)
+            elif action == "fill":
+                kept.fill(clock, limit, span)
+                counted.fill(clock, limit, span)
+            elif action == "edit":
+                # Someone changing the window through the public transaction.
+                for store in (kept, counted):
+                    with store.transaction() as window:
+                        bisect.insort(window, (clock.now - 0.5, 3))
+            assert kept.snapshot(clock, limit, span) == counted.snapshot(clock, limit, span)
 
 
 def test_skipping_the_store_leaves_the_window_a_correction_would_have_left() -> None:

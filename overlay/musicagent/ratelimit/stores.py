@@ -99,6 +99,16 @@ class RateLimitStore(Protocol):
         ...
 
 
+class _Tally:
+    """A window's entries and their units, as one transaction sees them."""
+
+    __slots__ = ("entries", "units")
+
+    def __init__(self, entries: list[Entry], units: int) -> None:
+        self.entries = entries
+        self.units = units
+
+
 class LocalWindowStore(abc.ABC):
     """A store whose window is a list of entries read and written in one exclusive transaction."""
 
@@ -110,52 +120,77 @@ class LocalWindowStore(abc.ABC):
         """Yield the sorted entries; changes made to the list are kept when the block ends."""
 
     @contextmanager
-    def _window(self, clock: Clock, limit: int, span: float) -> Iterator[tuple[list[Entry], float]]:
+    def _tally(self) -> Iterator[_Tally]:
+        """One transaction, with the units of its entries (counted here; a store keeping a
+        running total hands that instead)."""
         with self.transaction() as entries:
+            yield _Tally(entries, window.units(entries))
+
+    @contextmanager
+    def _window(self, clock: Clock, limit: int, span: float) -> Iterator[tuple[_Tally, float]]:
+        with self._tally() as tally:
             now = clock()
-            window.tidy(entries, now, limit, span)
-            yield entries, now
+            tally.units -= window.tidy(tally.entries, now, limit, span)
+            yield tally, now
 
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
         """Take the next free slot for one request."""
-        with self._window(clock, limit, span) as (entries, now):
+        with self._window(clock, limit, span) as (tally, now):
             epoch = self.epoch
-            slot, held = window.admit(entries, now, limit, span)
+            slot, held = window.admit(tally.entries, now, limit, span, tally.units)
+            tally.units += 1
         return Reservation(slot=slot, wait=slot - now, now=now, held=held, epoch=epoch)
 
     def release(self, reservation: Reservation) -> None:
         """Give back a slot whose request was never sent (when nothing queued behind it)."""
-        with self.transaction() as entries:
-            window.release(entries, reservation.slot)
+        with self._tally() as tally:
+            tally.units -= window.release(tally.entries, reservation.slot)
 
     def correct(self, clock: Clock, limit: int, span: float, server_used: int) -> None:
         """Record that the server counts `server_used` requests in its window."""
-        with self._window(clock, limit, span) as (entries, now):
-            window.add_unaccounted(entries, now, server_used)
+        with self._window(clock, limit, span) as (tally, now):
+            tally.units += window.add_unaccounted(tally.entries, now, server_used, tally.units)
 
     def fill(self, clock: Clock, limit: int, span: float) -> None:
         """Record a full window."""
-        with self._window(clock, limit, span) as (entries, now):
-            window.fill(entries, now, limit)
+        with self._window(clock, limit, span) as (tally, now):
+            tally.units += window.fill(tally.entries, now, limit, tally.units)
 
     def snapshot(self, clock: Clock, limit: int, span: float) -> WindowSnapshot:
         """Units used, all units and seconds until the next free slot."""
-        with self._window(clock, limit, span) as (entries, now):
-            return window.snapshot(entries, now, limit, span)
+        with self._window(clock, limit, span) as (tally, now):
+            return window.snapshot(tally.entries, now, limit, span, tally.units)
 
 
 class MemoryRateLimitStore(LocalWindowStore):
-    """The window held in this process (the default store)."""
+    """The window held in this process (the default store).
+
+    It keeps the units of its window as a running total, so a reservation costs the same
+    whatever the window holds (a budget raised far above Discogs' own holds every request
+    of the last window).
+    """
 
     def __init__(self) -> None:
         self._entries: list[Entry] = []
+        self._units: int | None = 0
         self._lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[list[Entry]]:
         """Yield the list itself, under this store's lock."""
         with self._lock:
+            # Whatever the caller changes, the running total is counted again on next use.
+            self._units = None
             yield self._entries
+
+    @contextmanager
+    def _tally(self) -> Iterator[_Tally]:
+        with self._lock:
+            known = self._units
+            tally = _Tally(self._entries, window.units(self._entries) if known is None else known)
+            self._units = None  # until the block ends normally
+            yield tally
+            self._units = tally.units
 
 
 def budget_key(salt: bytes, budget: str) -> str:
