@@ -845,6 +845,10 @@ def test_margin_holds_each_send_past_the_window_for_network_delay() -> None:
         [("x-discogs-ratelimit-used", "3"), ("X-DISCOGS-RATELIMIT-USED", "4")],
         [("X-Discogs-Ratelimit-Remaining", " 7 "), ("Content-Type", "application/json")],
         [("Content-Type", "application/json")],
+        [("X-Discogs-Ratelimit-Used", "9" * 40), ("X-Discogs-Ratelimit-Remaining", "-3")],
+        [("X-Discogs-Ratelimit", "6 0"), ("X-Discogs-Ratelimit-Used", "+5")],
+        [("X-Discogs-Ratelimit-Usedx", "5"), ("X-Discogs-Ratelimitx", "1"), ("X-D", "2")],
+        [("X-Discogs-Ratelimit", "60"), ("x-discogs-ratelimit", "60")],
     ],
 )
 def test_response_headers_read_like_any_mapping(raw: list[tuple[str, str]]) -> None:

@@ -60,10 +60,7 @@ class WindowSnapshot:
     next_free_in: float
 
 
-def _time(entry: Entry) -> float:
-    return entry[0]
-
-
+_time = operator.itemgetter(0)
 _units = operator.itemgetter(1)
 
 
