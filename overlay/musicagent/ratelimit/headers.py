@@ -53,14 +53,13 @@ class RateLimitHeaders:
 
         When both are sent the larger count wins (the safe side).
         """
-        candidates = []
-        if self.used is not None:
-            candidates.append(self.used)
-        if self.remaining is not None:
-            candidates.append(limit - min(max(self.remaining, 0), limit))
-        if not candidates:
+        used, remaining = self.used, self.remaining
+        if remaining is not None:
+            counted = limit - min(max(remaining, 0), limit)
+            used = counted if used is None else max(used, counted)
+        if used is None:
             return None
-        return min(max(max(candidates), 0), limit)
+        return min(max(used, 0), limit)
 
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
