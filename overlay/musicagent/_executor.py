@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
+import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -67,6 +67,29 @@ def builder_kwargs(op: Operation[Any], arguments: Mapping[str, Any]) -> dict[str
     return kwargs
 
 
+_ids = random.Random()
+# A forked child must not repeat its parent's ids.
+os.register_at_fork(after_in_child=_ids.seed)
+
+
+def correlation_id() -> str:
+    """Twelve hex digits telling one call's log records apart (not a secret: no syscall)."""
+    return f"{_ids.getrandbits(48):012x}"
+
+
+def _base_prefix(base: httpx.URL) -> str | None:
+    """The base URL a path is appended to, as httpx merges them (None: let httpx merge).
+
+    httpx parses a relative URL, then parses again the URL it merges with its base; handed
+    the merged URL, it parses once. Its base's path always ends with "/" (shown without it
+    when the path is only "/").
+    """
+    if base.query or base.fragment:
+        return None
+    text = str(base)
+    return text if text.endswith("/") else text + "/"
+
+
 def build_request(
     client: httpx.Client | httpx.AsyncClient,
     op: Operation[Any],
@@ -80,11 +103,17 @@ def build_request(
     kwargs.pop("method", None)
     if url is not None:
         kwargs = {"url": url}
-    elif not kwargs.get("params"):
-        # An empty mapping would make httpx parse the URL a second time, for no query at all.
-        kwargs.pop("params", None)
+    else:
+        if not kwargs.get("params"):
+            # An empty mapping would make httpx parse the URL a second time, for no query at all.
+            kwargs.pop("params", None)
+        path = kwargs.get("url")
+        if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+            prefix = _base_prefix(client.base_url)
+            if prefix is not None:
+                kwargs["url"] = prefix + path[1:]
     request = client.build_request(op.method, **kwargs)
-    request.extensions[CORRELATION_ID] = uuid.uuid4().hex[:12]
+    request.extensions[CORRELATION_ID] = correlation_id()
     request.extensions[OPERATION_ID] = op.operation_id
     return request
 

@@ -21,6 +21,7 @@ from musicagent.deadline import attempt_deadline, set_attempt_deadline
 from musicagent.errors import DeadlineExceededError, InvalidParameterError, ResponseTooLargeError
 from musicagent.logging import log_attempt
 from musicagent.ratelimit import RateLimiter
+from musicagent.ratelimit.limiter import Admission
 from musicagent.stats import ClientStats
 
 __all__ = ["AsyncWireTransport", "WireRules", "WireTransport", "too_large"]
@@ -103,11 +104,19 @@ class WireRules:
         return exc
 
     def answered(
-        self, request: httpx.Request, response: httpx.Response, started: float
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        started: float,
+        admission: Admission | None = None,
     ) -> httpx.Response:
-        """Learn from, count and log a response; refuse one announced as too large."""
+        """Learn from, count and log a response; refuse one announced as too large.
+
+        `admission` is the limiter's for this attempt: a response telling the window nothing
+        new then costs no second store transaction.
+        """
         if self.limiter is not None:
-            self.limiter.record_response(response.status_code, response.headers)
+            self.limiter.record_response(response.status_code, response.headers, admission)
         self.stats.record_response(response.status_code)
         log_attempt(request, time.perf_counter() - started, response=response)
         declared = response.headers.get("content-length", "")
@@ -190,8 +199,8 @@ class WireTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send one attempt under the rules."""
         self.rules.check(request)
-        if self.rules.limiter is not None:
-            self.rules.limiter.acquire()
+        limiter = self.rules.limiter
+        admission = limiter.admit() if limiter is not None else None
         started, deadline = self.rules.begin()
         try:
             response = self.inner.handle_request(request)
@@ -201,7 +210,7 @@ class WireTransport(httpx.BaseTransport):
                 raise
             raise error from exc
         try:
-            self.rules.answered(request, response, started)
+            self.rules.answered(request, response, started, admission)
         except BaseException:
             response.close()
             raise
@@ -224,8 +233,8 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send one attempt under the rules."""
         self.rules.check(request)
-        if self.rules.limiter is not None:
-            await self.rules.limiter.acquire_async()
+        limiter = self.rules.limiter
+        admission = await limiter.admit_async() if limiter is not None else None
         started, deadline = self.rules.begin()
         try:
             response = await self.inner.handle_async_request(request)
@@ -235,7 +244,7 @@ class AsyncWireTransport(httpx.AsyncBaseTransport):
                 raise
             raise error from exc
         try:
-            self.rules.answered(request, response, started)
+            self.rules.answered(request, response, started, admission)
         except BaseException:
             await response.aclose()
             raise

@@ -150,6 +150,34 @@ def test_the_apis_headers_correct_the_window_every_worker_shares(redis_url: str)
     assert other.reserve() > WINDOW - 2
 
 
+def test_an_attempt_whose_response_the_window_already_counts_is_one_round_trip(
+    redis_url: str,  # noqa: F811
+) -> None:
+    limiter = limiter_on(redis_url, limit=10)
+    store = limiter.store
+    assert isinstance(store, RedisRateLimitStore)
+    limiter.reserve()  # derives the keys (a round trip of its own)
+    calls: list[str] = []
+    script = store._script
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["args"][0])
+        return script(*args, **kwargs)
+
+    store._script = counted  # type: ignore[method-assign]
+    for sent in range(2, 6):
+        admission = limiter.admit()
+        headers = {"X-Discogs-Ratelimit-Used": str(sent), "X-Discogs-Ratelimit": "10"}
+        limiter.record_response(200, headers, admission)
+    assert calls == ["reserve"] * 4
+
+    # Six more than the window holds, spent by someone else: corrected at once, for everyone.
+    admission = limiter.admit()
+    limiter.record_response(200, {"X-Discogs-Ratelimit-Used": "12"}, admission)
+    assert calls[-2:] == ["reserve", "correct"]
+    assert limiter_on(redis_url, limit=10).status().used == 10
+
+
 def test_a_429_fills_the_shared_window(redis_url: str) -> None:  # noqa: F811
     one, other = limiter_on(redis_url, limit=10), limiter_on(redis_url, limit=10)
     one.record_response(429, {})

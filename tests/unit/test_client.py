@@ -66,6 +66,42 @@ def collection_item(n: int) -> dict[str, Any]:
     }
 
 
+# --- building requests ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base", ["https://api.discogs.com", "http://127.0.0.1:8080/", "https://proxy.example/api"]
+)
+@pytest.mark.parametrize(
+    ("operation_id", "arguments"),
+    [
+        ("get_release", {"release_id": 5}),
+        ("get_release", {"release_id": 5, "curr_abbr": "EUR"}),
+        ("get_profile", {"username": "a b/c?d#e%41 é+~"}),
+        ("get_user_lists", {"username": "//x", "page": 2}),
+        ("search", {"q": "Daft Punk & co", "type": "release"}),
+    ],
+)
+def test_requests_go_to_the_url_httpx_merges_from_the_base(
+    base: str, operation_id: str, arguments: dict[str, Any]
+) -> None:
+    # build_request hands httpx the URL already merged with its base (one parse, not two):
+    # it must be the URL httpx's own merge of the relative path gives.
+    from discogs_facade import OPERATIONS
+
+    from musicagent._executor import build_request, builder_kwargs
+
+    op = OPERATIONS[operation_id]
+    with httpx.Client(base_url=base) as http:
+        kwargs = op.build(**builder_kwargs(op, arguments))
+        kwargs.pop("method", None)
+        expected = http.build_request(op.method, **kwargs)
+        built = build_request(http, op, arguments)
+    assert str(built.url) == str(expected.url)
+    assert built.url.raw_path == expected.url.raw_path
+    assert built.headers == expected.headers
+
+
 # --- typed calls ------------------------------------------------------------------------------
 
 

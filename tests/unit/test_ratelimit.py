@@ -6,14 +6,17 @@ Time is a fake clock throughout: tests assert the computed waits and send times,
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,14 +25,18 @@ from pytest_httpx import HTTPXMock
 
 import musicagent.ratelimit
 from musicagent.ratelimit import (
+    MemoryRateLimitStore,
     RateLimiter,
     RateLimitHeaders,
     RateLimitStatus,
+    Reservation,
     SqliteRateLimitStore,
     credential_fingerprint,
     earliest_send_time,
     parse_rate_limit_headers,
 )
+from musicagent.ratelimit.stores import LocalWindowStore
+from musicagent.ratelimit.window import CLOCK_TOLERANCE, Entry, add_unaccounted, tidy
 from musicagent.stats import ClientStats
 from musicagent.wire import AsyncWireTransport, WireRules, WireTransport
 
@@ -95,6 +102,55 @@ def test_earliest_send_time_waits_for_the_oldest_of_a_full_window() -> None:
 def test_earliest_send_time_queues_behind_a_reservation() -> None:
     # Four slots for a limit of three: the fourth is reserved at 11, the next waits for slot 2.
     assert earliest_send_time(entries(1.0, 2.0, 3.0, 11.0), now=5.0, limit=3, span=10.0) == 12.0
+
+
+def _reference_tidy(entries: list[Entry], now: float, limit: int, span: float) -> None:
+    # The rule as first written: one walk over every entry.
+    entries[:] = [entry for entry in entries if entry[0] > now - span]
+    units_before = 0
+    for index, (sent_at, units) in enumerate(entries):
+        if sent_at > now + span * (units_before // limit) + CLOCK_TOLERANCE:
+            del entries[index:]
+            return
+        units_before += units
+
+
+def _reference_earliest(entries: list[Entry], now: float, limit: int, span: float) -> float:
+    start = max(now, entries[-1][0]) if entries else now
+    counted = 0
+    for sent_at, units in reversed(entries):
+        counted += units
+        if counted >= limit:
+            return max(start, sent_at + span)
+    return start
+
+
+def _reference_unaccounted(entries: list[Entry], now: float, server_used: int) -> None:
+    sent = sum(units for sent_at, units in entries if sent_at <= now)
+    if server_used > sent:
+        bisect.insort_right(entries, (now, server_used - sent), key=lambda entry: entry[0])
+
+
+def test_window_rules_agree_with_a_walk_over_every_entry() -> None:
+    # tidy, earliest_send_time and add_unaccounted skip the walk where it cannot matter: on
+    # random windows (weighted entries, reservations ahead, entries far ahead) they must give
+    # the same answers as the walk.
+    draw = random.Random(7)
+    for _ in range(3000):
+        limit, span, now = draw.randint(1, 6), draw.choice([1.0, 10.0]), 100.0
+        times = sorted(now + draw.uniform(-2 * span, 3 * span) for _ in range(draw.randint(0, 12)))
+        window = [(t, draw.choice([1, 1, 1, 2, 5])) for t in times]
+        ours, theirs = list(window), list(window)
+        tidy(ours, now, limit, span)
+        _reference_tidy(theirs, now, limit, span)
+        assert ours == theirs
+        assert earliest_send_time(ours, now, limit, span) == _reference_earliest(
+            theirs, now, limit, span
+        )
+        used = draw.randint(0, 2 * limit)
+        add_unaccounted(ours, now, used)
+        _reference_unaccounted(theirs, now, used)
+        assert ours == theirs
 
 
 def test_parse_headers_reads_values_case_insensitively() -> None:
@@ -258,6 +314,208 @@ def test_record_response_treats_429_as_full_window() -> None:
     limiter.record_response(429, {})
 
     assert limiter.status().remaining == 0
+
+
+# --- one store transaction per attempt -------------------------------------------------------
+
+
+class CountingStore(LocalWindowStore):
+    """A window in a list, counting its transactions (as the SQLite store would run them)."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.transactions = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[list[Entry]]:
+        self.transactions += 1
+        yield self.entries
+
+
+def counting_limiter(clock: FakeClock, max_requests: int, window: float) -> RateLimiter:
+    return RateLimiter(
+        max_requests,
+        window,
+        clock=clock,
+        store=CountingStore(),
+        sleep=clock.sleep,
+        async_sleep=clock.async_sleep,
+    )
+
+
+def transactions(limiter: RateLimiter) -> int:
+    store = limiter.store
+    assert isinstance(store, CountingStore)
+    return store.transactions
+
+
+def test_an_attempt_whose_response_the_window_already_counts_takes_one_transaction() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    for sent in range(1, 6):
+        admission = limiter.admit()
+        limiter.record_response(
+            200, discogs_headers(limit=60, used=sent, remaining=60 - sent), admission
+        )
+        clock.now += 1.0
+
+    assert transactions(limiter) == 5
+    assert limiter.status().used == 5
+
+
+def test_a_response_counting_more_than_the_window_holds_corrects_it_at_once() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    admission = limiter.admit()
+    limiter.record_response(200, discogs_headers(limit=60, used=50, remaining=10), admission)
+
+    assert transactions(limiter) == 2
+    assert limiter.status().remaining == 10
+
+
+def test_a_429_fills_the_window_at_once_even_with_the_admission() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=5, window=10.0)
+
+    admission = limiter.admit()
+    limiter.record_response(429, discogs_headers(limit=5, used=1, remaining=4), admission)
+
+    assert limiter.status().remaining == 0
+
+
+def test_a_response_arriving_after_the_oldest_sends_left_is_checked_in_the_store() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=3, window=10.0)
+    limiter.acquire()
+    clock.now = 1.0
+    limiter.acquire()
+    clock.now = 2.0
+    admission = limiter.admit()
+    # The request sent at 0 left our window at 10; the server still counts three.
+    clock.now = 10.5
+    before = transactions(limiter)
+
+    limiter.record_response(200, discogs_headers(limit=3, used=3, remaining=0), admission)
+
+    assert transactions(limiter) == before + 1
+    assert limiter.status().remaining == 0
+
+
+def test_a_lower_limit_from_the_server_is_checked_in_the_store() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+
+    admission = limiter.admit()
+    limiter.record_response(200, discogs_headers(limit=25, used=1, remaining=24), admission)
+
+    assert transactions(limiter) == 2
+    assert limiter.max_requests == 25
+
+
+def test_the_transport_takes_one_transaction_per_attempt() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+    sent = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        clock.now += 0.01  # the time a request takes
+        return httpx.Response(200, headers=discogs_headers(60, sent, 60 - sent), json={})
+
+    transport = WireTransport(httpx.MockTransport(handle), rules(limiter))
+    with httpx.Client(transport=transport) as client:
+        for _ in range(4):
+            client.get("https://api.discogs.com/releases/1")
+
+    assert transactions(limiter) == 4
+
+
+@pytest.mark.anyio
+async def test_the_async_transport_takes_one_transaction_per_attempt() -> None:
+    clock = FakeClock(now=0.0)
+    limiter = counting_limiter(clock, max_requests=60, window=60.0)
+    sent = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        clock.now += 0.01  # the time a request takes
+        return httpx.Response(200, headers=discogs_headers(60, sent, 60 - sent), json={})
+
+    transport = AsyncWireTransport(httpx.MockTransport(handle), rules(limiter))
+    async with httpx.AsyncClient(transport=transport) as client:
+        for _ in range(4):
+            await client.get("https://api.discogs.com/releases/1")
+
+    assert transactions(limiter) == 4
+
+
+def test_the_in_process_stores_running_total_matches_a_count_of_its_window() -> None:
+    # MemoryRateLimitStore keeps the units of its window as it goes; a store counting them
+    # in every transaction must give the same answers to every operation.
+    draw = random.Random(5)
+    for _ in range(100):
+        clock = FakeClock(now=0.0)
+        kept, counted = MemoryRateLimitStore(), CountingStore()
+        limit, span = draw.randint(1, 6), draw.choice([2.0, 10.0])
+        reservations: list[tuple[Reservation, Reservation]] = []
+        for _step in range(60):
+            clock.now += draw.choice([0.0, 0.0, 0.3, 1.0, span, -2.0])
+            action = draw.choice(["reserve"] * 4 + ["release", "correct", "fill", "edit"])
+            if action == "reserve":
+                pair = (kept.reserve(clock, limit, span), counted.reserve(clock, limit, span))
+                assert pair[0] == pair[1]
+                reservations.append(pair)
+            elif action == "release" and reservations:
+                mine, theirs = reservations.pop(draw.randrange(len(reservations)))
+                kept.release(mine)
+                counted.release(theirs)
+            elif action == "correct":
+                used = draw.randint(0, limit)
+                kept.correct(clock, limit, span, used)
+                counted.correct(clock, limit, span, used)
+            elif action == "fill":
+                kept.fill(clock, limit, span)
+                counted.fill(clock, limit, span)
+            elif action == "edit":
+                # Someone changing the window through the public transaction.
+                for store in (kept, counted):
+                    with store.transaction() as window:
+                        bisect.insort(window, (clock.now - 0.5, 3))
+            assert kept.snapshot(clock, limit, span) == counted.snapshot(clock, limit, span)
+
+
+def test_skipping_the_store_leaves_the_window_a_correction_would_have_left() -> None:
+    # Random runs (weighted corrections, queues, slow responses, lower limits, 429s): a
+    # limiter given each attempt's admission must keep the window one that corrects in the
+    # store after every response keeps, whatever it skipped.
+    draw = random.Random(11)
+    for _ in range(200):
+        clocks = [FakeClock(now=0.0), FakeClock(now=0.0)]
+        limit, window = draw.randint(1, 5), draw.choice([5.0, 10.0])
+        skipping, always = (limiter_on(clock, limit, window) for clock in clocks)
+        for _attempt in range(draw.randint(1, 25)):
+            step = draw.choice([0.0, 0.0, 0.5, 3.0, window])
+            admissions = []
+            for clock, limiter in zip(clocks, (skipping, always), strict=True):
+                clock.now += step
+                admissions.append(limiter.admit())
+            assert admissions[0].wait == admissions[1].wait
+            latency = draw.choice([0.0, 0.1, 2.0, window + 1.0])
+            headers = discogs_headers(
+                limit=draw.choice([limit, limit, limit, max(1, limit - 1)]),
+                used=draw.randint(0, limit + 1),
+                remaining=draw.randint(0, limit),
+            )
+            status = draw.choice([200] * 9 + [429])
+            for clock in clocks:
+                clock.now += latency
+            skipping.record_response(status, headers, admissions[0])
+            always.record_response(status, headers)
+            assert skipping.status() == always.status()
 
 
 # --- concurrency ---------------------------------------------------------------------------
@@ -587,6 +845,10 @@ def test_margin_holds_each_send_past_the_window_for_network_delay() -> None:
         [("x-discogs-ratelimit-used", "3"), ("X-DISCOGS-RATELIMIT-USED", "4")],
         [("X-Discogs-Ratelimit-Remaining", " 7 "), ("Content-Type", "application/json")],
         [("Content-Type", "application/json")],
+        [("X-Discogs-Ratelimit-Used", "9" * 40), ("X-Discogs-Ratelimit-Remaining", "-3")],
+        [("X-Discogs-Ratelimit", "6 0"), ("X-Discogs-Ratelimit-Used", "+5")],
+        [("X-Discogs-Ratelimit-Usedx", "5"), ("X-Discogs-Ratelimitx", "1"), ("X-D", "2")],
+        [("X-Discogs-Ratelimit", "60"), ("x-discogs-ratelimit", "60")],
     ],
 )
 def test_response_headers_read_like_any_mapping(raw: list[tuple[str, str]]) -> None:

@@ -7,8 +7,8 @@ a burst goes through while budget remains, then each caller waits exactly until 
 leaves the window, so a long crawl never sees a 429.
 
     limiter = RateLimiter.shared(credential_fingerprint(token), max_requests=60, window=60.0)
-    limiter.acquire()                                  # before each attempt
-    limiter.record_response(status, headers)           # after it
+    admission = limiter.admit()                        # before each attempt
+    limiter.record_response(status, headers, admission)  # after it
 
 Several processes spending one budget share it through a small SQLite file
 (`RateLimiter(store=SqliteRateLimitStore("discogs-ratelimit.sqlite3", budget=identity))`), and
@@ -22,7 +22,12 @@ rules), `stores` (in-process and SQLite stores), `redis_store`, `limiter`. The w
 from __future__ import annotations
 
 from musicagent.ratelimit.headers import RateLimitHeaders, parse_rate_limit_headers
-from musicagent.ratelimit.limiter import RateLimiter, RateLimitStatus, credential_fingerprint
+from musicagent.ratelimit.limiter import (
+    Admission,
+    RateLimiter,
+    RateLimitStatus,
+    credential_fingerprint,
+)
 from musicagent.ratelimit.redis_store import RedisRateLimitStore
 from musicagent.ratelimit.stores import (
     MemoryRateLimitStore,
@@ -33,6 +38,7 @@ from musicagent.ratelimit.stores import (
 from musicagent.ratelimit.window import earliest_send_time
 
 __all__ = [
+    "Admission",
     "MemoryRateLimitStore",
     "RateLimitHeaders",
     "RateLimitStatus",

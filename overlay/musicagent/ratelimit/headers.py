@@ -53,32 +53,69 @@ class RateLimitHeaders:
 
         When both are sent the larger count wins (the safe side).
         """
-        candidates = []
-        if self.used is not None:
-            candidates.append(self.used)
-        if self.remaining is not None:
-            candidates.append(limit - min(max(self.remaining, 0), limit))
-        if not candidates:
+        used, remaining = self.used, self.remaining
+        if remaining is not None:
+            counted = limit - min(max(remaining, 0), limit)
+            used = counted if used is None else max(used, counted)
+        if used is None:
             return None
-        return min(max(max(candidates), 0), limit)
+        return min(max(used, 0), limit)
 
 
 def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     """Read `X-Discogs-Ratelimit`, `-Used` and `-Remaining`; None when none of them is present."""
     if isinstance(headers, httpx.Headers):
-        # Already case-insensitive, repeated headers joined as `items()` joins them: no copy.
-        found: Mapping[str, str] = headers
+        values = _from_raw(headers)
     else:
         found = {name.lower(): value for name, value in headers.items()}
-    values = (
-        _int_or_none(found.get(LIMIT_HEADER)),
-        _int_or_none(found.get(USED_HEADER)),
-        _int_or_none(found.get(REMAINING_HEADER)),
-    )
+        values = (
+            _int_or_none(found.get(LIMIT_HEADER)),
+            _int_or_none(found.get(USED_HEADER)),
+            _int_or_none(found.get(REMAINING_HEADER)),
+        )
     if all(value is None for value in values):
         return None
     limit, used, remaining = values
     return RateLimitHeaders(limit=limit, used=used, remaining=remaining)
+
+
+_RAW_NAMES = {
+    name.encode("ascii"): index
+    for index, name in enumerate((LIMIT_HEADER, USED_HEADER, REMAINING_HEADER))
+}
+_RAW_PREFIX = LIMIT_HEADER.encode("ascii")
+
+
+def _from_raw(headers: httpx.Headers) -> tuple[int | None, int | None, int | None]:
+    """The three values in one pass over the raw headers (a lookup per name would scan them
+    all three times); a repeated header reads as `items()` joins it, which is no number."""
+    found: list[bytes | None] = [None, None, None]
+    repeated = False
+    for name, value in headers.raw:
+        if name[:19].lower() == _RAW_PREFIX:
+            index = _RAW_NAMES.get(name.lower())
+            if index is not None:
+                if found[index] is not None:
+                    repeated = True
+                found[index] = value
+    if repeated:
+        return _joined(headers)
+    encoding = headers.encoding
+    limit, used, remaining = found
+    return (
+        None if limit is None else _int_or_none(limit.decode(encoding)),
+        None if used is None else _int_or_none(used.decode(encoding)),
+        None if remaining is None else _int_or_none(remaining.decode(encoding)),
+    )
+
+
+def _joined(headers: httpx.Headers) -> tuple[int | None, int | None, int | None]:
+    # Case-insensitive lookups, repeated headers joined as `items()` joins them.
+    return (
+        _int_or_none(headers.get(LIMIT_HEADER)),
+        _int_or_none(headers.get(USED_HEADER)),
+        _int_or_none(headers.get(REMAINING_HEADER)),
+    )
 
 
 def _int_or_none(value: str | None) -> int | None:

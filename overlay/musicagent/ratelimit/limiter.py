@@ -16,7 +16,7 @@ from musicagent.auth import credential_fingerprint
 from musicagent.ratelimit.headers import parse_rate_limit_headers
 from musicagent.ratelimit.stores import MemoryRateLimitStore, RateLimitStore, Reservation
 
-__all__ = ["RateLimitStatus", "RateLimiter", "credential_fingerprint"]
+__all__ = ["Admission", "RateLimitStatus", "RateLimiter", "credential_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,29 @@ class RateLimitStatus:
     next_free_in: float
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One attempt let go by `RateLimiter.admit`: its reservation and what checks its response.
+
+    Hand it back to `RateLimiter.record_response` with the attempt's response: when the
+    response's count is one the window already holds, the store is not opened again.
+
+    Attributes:
+        reservation: the slot the store granted.
+        limit: the limit it was granted under.
+        began: `time.monotonic()` just before the store was asked.
+    """
+
+    reservation: Reservation
+    limit: int
+    began: float
+
+    @property
+    def wait(self) -> float:
+        """Seconds waited before sending (0.0 within budget)."""
+        return self.reservation.wait
+
+
 class RateLimiter:
     """Moving-window rate limiter: at most `max_requests` requests in any `window` seconds.
 
@@ -46,6 +69,11 @@ class RateLimiter:
     atomically before sleeping, so concurrent callers queue fairly and never overshoot.
     `record_response()` corrects the budget from what Discogs reports; the values it reports
     are clamped, so no header can make the limiter do more than a fixed amount of work.
+
+    One store transaction per attempt: `admit()` reserves (and, for the response, notes what of
+    the window is sure to count while the request is under way); `record_response(...,
+    admission)` opens the store again only when the response says something the window does
+    not already hold — a lower limit, more requests counted than it holds, or a 429.
 
     Args:
         max_requests: requests allowed per window (Discogs: 60 authenticated, 25 anonymous).
@@ -150,37 +178,55 @@ class RateLimiter:
 
     def acquire(self) -> float:
         """Block until a request may be sent; returns the seconds waited (0.0 within budget)."""
-        reservation = self._reserve()
+        return self.admit().wait
+
+    async def acquire_async(self) -> float:
+        """Wait (without blocking the event loop) until a request may be sent; returns the wait."""
+        return (await self.admit_async()).wait
+
+    def admit(self) -> Admission:
+        """Block until a request may be sent; the admission to hand to `record_response`."""
+        began = time.monotonic()
+        limit = self._limit
+        reservation = self._store.reserve(self._clock, limit, self._span)
         if reservation.wait > 0:
             try:
                 self._sleep(reservation.wait)
             except BaseException:
                 self._store.release(reservation)
                 raise
-        return reservation.wait
+        return Admission(reservation, limit, began)
 
-    async def acquire_async(self) -> float:
-        """Wait (without blocking the event loop) until a request may be sent; returns the wait."""
+    async def admit_async(self) -> Admission:
+        """`admit` without blocking the event loop."""
+        began = time.monotonic()
+        limit = self._limit
         if getattr(self._store, "offload", False):
             # A store across the network (Redis): its round trip, or its connect timeout when
             # the server is gone, must not hold every other task of the loop.
-            reservation = await anyio.to_thread.run_sync(self._reserve)
+            reservation = await anyio.to_thread.run_sync(
+                self._store.reserve, self._clock, limit, self._span
+            )
         else:
-            reservation = self._reserve()
+            reservation = self._store.reserve(self._clock, limit, self._span)
         if reservation.wait > 0:
             try:
                 await self._async_sleep(reservation.wait)
             except BaseException:  # cancelled while waiting: give the slot back
                 self._store.release(reservation)
                 raise
-        return reservation.wait
+        return Admission(reservation, limit, began)
 
-    def update_from_headers(self, headers: Mapping[str, str]) -> None:
+    def update_from_headers(
+        self, headers: Mapping[str, str], admission: Admission | None = None
+    ) -> None:
         """Correct the budget from a response's `X-Discogs-Ratelimit*` headers.
 
         Adopts a lower limit from the server, and when the server counts more requests than
         we sent (another program spending the same budget) records the difference, so our
         remaining budget never exceeds the server's. Values are clamped to `[0, limit]`.
+        With the `admission` of the attempt that got the response, a count the window is
+        sure to hold already (see `Admission`) needs no store transaction.
         """
         reported = parse_rate_limit_headers(headers)
         if reported is None:
@@ -190,18 +236,52 @@ class RateLimiter:
             self._limit = adopted
         limit = self._limit
         server_used = reported.server_used(limit)
-        if server_used is not None:
-            self._store.correct(self._clock, limit, self._span, server_used)
+        if server_used is None:
+            return
+        if admission is not None and server_used <= self._held(admission, limit):
+            return
+        self._store.correct(self._clock, limit, self._span, server_used)
 
     def on_throttled(self) -> None:
         """Record a 429: the window is full, so the next request waits for a slot to free."""
         self._store.fill(self._clock, self._limit, self._span)
 
-    def record_response(self, status_code: int, headers: Mapping[str, str]) -> None:
-        """Learn from one response: its rate-limit headers, and a 429 as a full window."""
-        self.update_from_headers(headers)
+    def record_response(
+        self, status_code: int, headers: Mapping[str, str], admission: Admission | None = None
+    ) -> None:
+        """Learn from one response: its rate-limit headers, and a 429 as a full window.
+
+        `admission` is the attempt's, from `admit`: with it, a response that tells the window
+        nothing new costs no store transaction.
+        """
+        self.update_from_headers(headers, admission)
         if status_code == httpx.codes.TOO_MANY_REQUESTS:
             self.on_throttled()
+
+    def _held(self, admission: Admission, limit: int) -> int:
+        """Units the window surely still counts as sent now, by what the reservation said (0:
+        nothing is sure, so the store must be asked)."""
+        reservation = admission.reservation
+        if (
+            not reservation.held
+            or limit != admission.limit
+            or getattr(self._store, "epoch", 0) != reservation.epoch
+        ):
+            return 0
+        # The store's time now: its time at the reservation plus what passed since (read
+        # before asking it, so never less), and no earlier than our own clock when the store
+        # reads that one (a clock stepped forward ages the window sooner).
+        now = reservation.now + (time.monotonic() - admission.began)
+        if not reservation.store_clock:
+            local = self._clock()
+            if local < reservation.slot:
+                # A clock stepped back: the slot is not "sent" in the store's eyes yet.
+                return 0
+            now = max(now, local)
+        for until, units in reservation.held:
+            if now < until:
+                return units
+        return 0
 
     def status(self) -> RateLimitStatus:
         """The current budget: limit, used, remaining, window and seconds until a slot frees."""

@@ -31,7 +31,7 @@ from musicagent.ratelimit.stores import (
     Reservation,
     budget_key,
 )
-from musicagent.ratelimit.window import CLOCK_TOLERANCE, WindowSnapshot
+from musicagent.ratelimit.window import CLOCK_TOLERANCE, HELD_STEPS, WindowSnapshot
 from musicagent.redis_link import RedisLink, RedisUnavailable
 
 __all__ = ["KEY_PREFIX", "RedisRateLimitStore"]
@@ -41,7 +41,7 @@ _SALT_KEY = KEY_PREFIX + "salt"
 
 # KEYS[1]: the window (sorted set), KEYS[2]: its member sequence, KEYS[3]: the salt.
 # ARGV: operation, limit, span, clock tolerance, operand (server count or member to release),
-# the salt the keys were derived from.
+# the salt the keys were derived from, the steps of `held` a reservation describes.
 # Every number goes back as a string: Redis would truncate a Lua number to an integer.
 _SCRIPT = """
 local key, sequence = KEYS[1], KEYS[2]
@@ -121,7 +121,25 @@ if op == 'reserve' then
   local slot = earliest()
   local member = add(slot, 1)
   keep_alive()
-  return {fmt(slot), fmt(slot - now), member}
+  -- What of the window surely counts while the request is under way (window.admit): the
+  -- entries dated before the slot leave oldest first, the reservation itself last. Each
+  -- step's end is rounded down to the microsecond so that rounding never lengthens it.
+  local answer = {fmt(slot), fmt(slot - now), member, fmt(now)}
+  local before, last = 0, 0
+  for i = 1, count do
+    if times[i] < slot then before, last = before + units[i], i end
+  end
+  local steps, remaining = tonumber(ARGV[7]), before + 1
+  for i = 1, math.min(last, steps) do
+    answer[#answer + 1] = fmt(times[i] + span - 0.000001)
+    answer[#answer + 1] = tostring(remaining)
+    remaining = remaining - units[i]
+  end
+  if last < steps then
+    answer[#answer + 1] = fmt(slot + span - 0.000001)
+    answer[#answer + 1] = '1'
+  end
+  return answer
 elseif op == 'correct' then
   local server_used = tonumber(ARGV[5])
   local sent = total(now)
@@ -166,6 +184,14 @@ class RedisRateLimitStore:
         self._local = MemoryRateLimitStore()
         # Set while the local window serves: its clock, to read what it learned on rejoining.
         self._local_clock: Clock | None = None
+        self._epoch = 0
+        self._on_local = False
+
+    @property
+    def epoch(self) -> int:
+        """Changes whenever the window served changes: Redis lost, Redis back, keys derived
+        again (a reservation's `held` promise stands only within one)."""
+        return self._epoch
 
     @property
     def shared(self) -> bool:
@@ -176,9 +202,24 @@ class RedisRateLimitStore:
         """Take the next free slot for one request, on Redis' clock."""
         answer = self._run("reserve", clock, limit, span)
         if answer is None:
-            return self._local.reserve(clock, limit, span)
-        slot, wait, member = answer
-        return Reservation(slot=float(slot), wait=max(0.0, float(wait)), token=member)
+            local = self._local.reserve(clock, limit, span)
+            # The local window's own promise, within this epoch (the outage).
+            return Reservation(
+                slot=local.slot, wait=local.wait, now=local.now, held=local.held, epoch=self._epoch
+            )
+        slot, wait, member, now, *steps = answer
+        held = tuple(
+            (float(until), int(units)) for until, units in zip(steps[::2], steps[1::2], strict=True)
+        )
+        return Reservation(
+            slot=float(slot),
+            wait=max(0.0, float(wait)),
+            token=member,
+            now=float(now),
+            held=held,
+            store_clock=True,
+            epoch=self._epoch,
+        )
 
     def release(self, reservation: Reservation) -> None:
         """Give back a slot whose request was never sent (when nothing queued behind it)."""
@@ -221,6 +262,9 @@ class RedisRateLimitStore:
         try:
             return self._link.call(lambda client: self._answer(client, op, limit, span, operand))
         except RedisUnavailable:
+            if not self._on_local:
+                self._on_local = True
+                self._epoch += 1
             if clock is not None:
                 self._local_clock = clock
             return None
@@ -228,6 +272,9 @@ class RedisRateLimitStore:
     def _answer(self, client: Any, op: str, limit: int, span: float, operand: str) -> list[str]:
         if self._keys is None or self._generation != self._link.generation:
             self._resolve_keys(client)
+        if self._on_local:
+            self._on_local = False
+            self._epoch += 1
         local_clock = self._local_clock
         if local_clock is not None:
             # Back from the local window: what it counted (our sends, what the API's headers
@@ -242,7 +289,7 @@ class RedisRateLimitStore:
 
     def _eval(self, client: Any, op: str, limit: int, span: float, operand: str) -> list[str]:
         for _ in range(2):
-            args = [op, limit, repr(span), repr(CLOCK_TOLERANCE), operand, self._salt]
+            args = [op, limit, repr(span), repr(CLOCK_TOLERANCE), operand, self._salt, HELD_STEPS]
             answer = [
                 item.decode() if isinstance(item, bytes) else str(item)
                 for item in self._script(keys=self._keys, args=args, client=client)
@@ -256,6 +303,8 @@ class RedisRateLimitStore:
         # One salt per Redis, made by whichever worker comes first; SET NX makes it the same
         # for all of them (one MULTI: the salt cannot vanish between the two).
         self._generation = self._link.generation
+        # New keys may name another window than the one earlier reservations were made in.
+        self._epoch += 1
         pipe = client.pipeline(transaction=True)
         pipe.set(_SALT_KEY, secrets.token_hex(32), nx=True)
         pipe.get(_SALT_KEY)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from musicagent.ratelimit import window
-from musicagent.ratelimit.window import Entry, WindowSnapshot
+from musicagent.ratelimit.window import Entry, Held, WindowSnapshot
 
 __all__ = [
     "Clock",
@@ -42,17 +42,27 @@ Clock = Callable[[], float]
 """Returns the current time in seconds."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reservation:
     """A slot taken for one request: when it may go, how long to wait, and how to give it back.
 
     `slot` is on the store's clock; `token` identifies the reservation where the store needs
     more than its time to find it again (the Redis store).
+
+    The other fields let the limiter check a response's count without opening the store again
+    (see `musicagent.ratelimit.window.admit`): `now` is the store's time when the slot was
+    taken, `held` what of the window is sure to count until when, `store_clock` is True when
+    both are on a clock of the store's own (Redis) rather than the limiter's, and `epoch` the
+    store's `epoch` then. A store that leaves `held` empty has every response checked in it.
     """
 
     slot: float
     wait: float
     token: str = ""
+    now: float = 0.0
+    held: Held = ()
+    store_clock: bool = False
+    epoch: int = 0
 
 
 class RateLimitStore(Protocol):
@@ -62,6 +72,10 @@ class RateLimitStore(Protocol):
     waiting for the lock would date a request too early); a store with a clock of its own
     (Redis) uses that one instead. `limit` and `span` (window plus safety margin) come from
     the limiter.
+
+    A store may also have an `epoch` (an int) that changes whenever the window it serves may
+    have lost entries (a state file started afresh, a Redis outage or return): a reservation's
+    `held` promise stands only within its epoch.
     """
 
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
@@ -85,59 +99,112 @@ class RateLimitStore(Protocol):
         ...
 
 
+class _Tally:
+    """A window's entries and their units, as one transaction sees them."""
+
+    __slots__ = ("entries", "units")
+
+    def __init__(self, entries: list[Entry], units: int) -> None:
+        self.entries = entries
+        self.units = units
+
+
 class LocalWindowStore(abc.ABC):
     """A store whose window is a list of entries read and written in one exclusive transaction."""
+
+    epoch = 0
+    """Changes when the window is started afresh (see `RateLimitStore`)."""
 
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[list[Entry]]:
         """Yield the sorted entries; changes made to the list are kept when the block ends."""
 
     @contextmanager
-    def _window(self, clock: Clock, limit: int, span: float) -> Iterator[tuple[list[Entry], float]]:
+    def _tally(self) -> Iterator[_Tally]:
+        """One transaction, with the units of its entries (counted here; a store keeping a
+        running total hands that instead)."""
         with self.transaction() as entries:
+            yield _Tally(entries, window.units(entries))
+
+    @contextmanager
+    def _window(self, clock: Clock, limit: int, span: float) -> Iterator[tuple[_Tally, float]]:
+        with self._tally() as tally:
             now = clock()
-            window.tidy(entries, now, limit, span)
-            yield entries, now
+            tally.units -= window.tidy(tally.entries, now, limit, span)
+            yield tally, now
 
     def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
         """Take the next free slot for one request."""
-        with self._window(clock, limit, span) as (entries, now):
-            slot = window.reserve(entries, now, limit, span)
-        return Reservation(slot=slot, wait=slot - now)
+        with self._window(clock, limit, span) as (tally, now):
+            epoch = self.epoch
+            slot, held = window.admit(tally.entries, now, limit, span, tally.units)
+            tally.units += 1
+        return Reservation(slot=slot, wait=slot - now, now=now, held=held, epoch=epoch)
 
     def release(self, reservation: Reservation) -> None:
         """Give back a slot whose request was never sent (when nothing queued behind it)."""
-        with self.transaction() as entries:
-            window.release(entries, reservation.slot)
+        with self._tally() as tally:
+            tally.units -= window.release(tally.entries, reservation.slot)
 
     def correct(self, clock: Clock, limit: int, span: float, server_used: int) -> None:
         """Record that the server counts `server_used` requests in its window."""
-        with self._window(clock, limit, span) as (entries, now):
-            window.add_unaccounted(entries, now, server_used)
+        with self._window(clock, limit, span) as (tally, now):
+            tally.units += window.add_unaccounted(tally.entries, now, server_used, tally.units)
 
     def fill(self, clock: Clock, limit: int, span: float) -> None:
         """Record a full window."""
-        with self._window(clock, limit, span) as (entries, now):
-            window.fill(entries, now, limit)
+        with self._window(clock, limit, span) as (tally, now):
+            tally.units += window.fill(tally.entries, now, limit, tally.units)
 
     def snapshot(self, clock: Clock, limit: int, span: float) -> WindowSnapshot:
         """Units used, all units and seconds until the next free slot."""
-        with self._window(clock, limit, span) as (entries, now):
-            return window.snapshot(entries, now, limit, span)
+        with self._window(clock, limit, span) as (tally, now):
+            return window.snapshot(tally.entries, now, limit, span, tally.units)
 
 
 class MemoryRateLimitStore(LocalWindowStore):
-    """The window held in this process (the default store)."""
+    """The window held in this process (the default store).
+
+    It keeps the units of its window as a running total, so a reservation costs the same
+    whatever the window holds (a budget raised far above Discogs' own holds every request
+    of the last window).
+    """
 
     def __init__(self) -> None:
         self._entries: list[Entry] = []
+        self._units: int | None = 0
         self._lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[list[Entry]]:
         """Yield the list itself, under this store's lock."""
         with self._lock:
+            # Whatever the caller changes, the running total is counted again on next use.
+            self._units = None
             yield self._entries
+
+    @contextmanager
+    def _tally(self) -> Iterator[_Tally]:
+        with self._lock:
+            known = self._units
+            tally = _Tally(self._entries, window.units(self._entries) if known is None else known)
+            self._units = None  # until the block ends normally
+            yield tally
+            self._units = tally.units
+
+    def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
+        """Take the next free slot for one request (`LocalWindowStore.reserve`, written out:
+        it runs once per attempt)."""
+        entries = self._entries
+        with self._lock:
+            known = self._units
+            self._units = None  # until the reservation is made
+            total = window.units(entries) if known is None else known
+            now = clock()
+            total -= window.tidy(entries, now, limit, span)
+            slot, held = window.admit(entries, now, limit, span, total)
+            self._units = total + 1
+        return Reservation(slot=slot, wait=slot - now, now=now, held=held)
 
 
 def budget_key(salt: bytes, budget: str) -> str:
@@ -278,6 +345,8 @@ class SqliteRateLimitStore(LocalWindowStore):
         self._move_aside(_reason(exc))
 
     def _move_aside(self, reason: str) -> None:
+        # The window starts afresh: what reservations promised of the old one no longer holds.
+        self.epoch += 1
         aside = f"{self.path}.unusable-{int(time.time())}"
         try:
             os.replace(self.path, aside)
