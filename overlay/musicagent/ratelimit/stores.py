@@ -192,20 +192,6 @@ class MemoryRateLimitStore(LocalWindowStore):
             yield tally
             self._units = tally.units
 
-    def reserve(self, clock: Clock, limit: int, span: float) -> Reservation:
-        """Take the next free slot for one request (`LocalWindowStore.reserve`, written out:
-        it runs once per attempt)."""
-        entries = self._entries
-        with self._lock:
-            known = self._units
-            self._units = None  # until the reservation is made
-            total = window.units(entries) if known is None else known
-            now = clock()
-            total -= window.tidy(entries, now, limit, span)
-            slot, held = window.admit(entries, now, limit, span, total)
-            self._units = total + 1
-        return Reservation(slot=slot, wait=slot - now, now=now, held=held)
-
 
 def budget_key(salt: bytes, budget: str) -> str:
     """The keyed fingerprint a shared store files a budget under: HMAC-SHA256 with `salt`.
