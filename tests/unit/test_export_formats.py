@@ -4,6 +4,7 @@ format by name, and the errors for bad formats, options, items and destinations.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from musicagent.export import (
     exporter_for,
 )
 from musicagent.export import sqlite_exporter as sqlite_module
+from musicagent.export.base import WRITE_BATCH, write_records
 
 ITEMS: list[dict[str, Any]] = [
     {"id": 1, "title": 'Déjà Vu, "live"', "tags": ["a", "b"], "info": {"year": 1999}},
@@ -207,6 +209,45 @@ def test_export_writes_items_to_disk_while_the_generator_still_runs(
     assert produced == result.items_written == STREAM_COUNT
     # Half the items produced → (nearly) half the bytes already on disk: nothing was collected.
     assert staged_bytes_at_half[0] >= 0.45 * result.bytes_written
+
+
+class _CountingBuffer(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        return super().write(data)
+
+
+@pytest.mark.parametrize("format_name", ["csv", "jsonl", "json"])
+def test_records_are_written_a_batch_at_a_time_not_one_call_each(format_name: str) -> None:
+    exporter = exporter_for(format_name)
+    encoder = exporter.staging_encoder(exporter.plan(ITEMS))
+    records = [dict(ITEMS[number % 3], id=number) for number in range(1000)]
+    batched = _CountingBuffer()
+    one_by_one = b"".join(encoder.encode(record, index) for index, record in enumerate(records))
+
+    count = write_records(batched, encoder, records, start=0)
+
+    assert count == 1000
+    assert batched.getvalue() == one_by_one
+    assert batched.writes == -(-1000 // WRITE_BATCH)
+
+
+def test_records_given_before_a_failing_iterator_are_still_written() -> None:
+    encoder = JsonLinesExporter().staging_encoder({})
+
+    def records() -> Iterator[dict[str, Any]]:
+        yield from ITEMS
+        raise RuntimeError("the source broke")
+
+    handle = io.BytesIO()
+    with pytest.raises(RuntimeError, match="the source broke"):
+        write_records(handle, encoder, records(), start=0)
+
+    assert [json.loads(line) for line in handle.getvalue().splitlines()] == ITEMS
 
 
 def test_sqlite_export_upserts_each_item_as_it_is_produced(

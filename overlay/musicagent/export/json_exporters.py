@@ -12,11 +12,11 @@ has, including fields Discogs added after this release.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from musicagent.export.base import Layout, RecordEncoder, StreamExporter
-from musicagent.export.records import Item, check_items, json_bytes
+from musicagent.export.records import Item, check_items, json_bytes, json_lines
 
 __all__ = ["JsonExporter", "JsonLinesExporter"]
 
@@ -77,6 +77,9 @@ class JsonExporter(_ItemsAsTheyAre):
 class _JsonLinesEncoder(RecordEncoder):
     def encode(self, record: Item, index: int) -> bytes:
         return json_bytes(record) + b"\n"
+
+    def encode_batch(self, records: Sequence[Item], start: int) -> bytes:
+        return json_lines(records)
 
 
 class JsonLinesExporter(_ItemsAsTheyAre):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +29,7 @@ __all__ = [
     "dump_json",
     "iter_records",
     "json_bytes",
+    "json_lines",
 ]
 
 #: What an exporter accepts per item: a Pydantic model (any `DiscogsModel`) or a mapping.
@@ -173,6 +174,37 @@ def _direct_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
     direct = serializer if to_dict is None or to_dict is _standard_to_dict() else None
     _DIRECT[cls] = direct
     return direct
+
+
+def json_lines(items: Sequence[Item]) -> bytes:
+    """JSON Lines of a batch of items: exactly ``b"".join(json_bytes(i) + b"\\n" for i in items)``.
+
+    The float-spelling scan runs once over the whole batch rather than once per item; only
+    when it finds something are the items looked at one by one (a match in an item is a match
+    in the batch: items are joined by a newline, which no pattern spans).
+    """
+    parts: list[bytes] = []
+    direct: list[int] = []
+    last_type: type | None = None
+    serializer: SchemaSerializer | None = None
+    for position, item in enumerate(items):
+        kind = type(item)
+        if kind is not last_type:
+            last_type = kind
+            serializer = _direct_serializer(kind) if isinstance(item, BaseModel) else None
+        if serializer is None:
+            parts.append(json_bytes(item))
+            continue
+        direct.append(position)
+        parts.append(serializer.to_json(item, by_alias=True, exclude_unset=True))
+    parts.append(b"")
+    joined = b"\n".join(parts)
+    if not direct or not _other_float_spelling(joined):
+        return joined
+    for position in direct:
+        if _other_float_spelling(parts[position]):
+            parts[position] = dump_json(as_record(items[position])).encode("utf-8")
+    return b"\n".join(parts)
 
 
 def json_bytes(item: Item, *, indent: int | None = None) -> bytes:
