@@ -191,7 +191,7 @@ def json_lines(items: Sequence[Item]) -> bytes:
         kind = type(item)
         if kind is not last_type:
             last_type = kind
-            serializer = _direct_serializer(kind) if isinstance(item, BaseModel) else None
+            serializer = _direct_serializer(type(item)) if isinstance(item, BaseModel) else None
         if serializer is None:
             parts.append(json_bytes(item))
             continue
