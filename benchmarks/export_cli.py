@@ -43,7 +43,7 @@ CSV_TARGET = 3.0
 """A CSV export may cost at most this many times the floor's CPU."""
 PEAK_RSS_TARGET_MB = 100.0
 """Peak resident memory of the exporting process must stay below this."""
-REPEATS = {"full": 2, "quick": 1}
+REPEATS = {"full": 3, "quick": 1}
 """Runs of every variant per profile (alternating; the best counts)."""
 PER_PAGE = 100
 USERNAME = "sandbox"
