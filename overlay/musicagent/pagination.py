@@ -79,6 +79,10 @@ def _query_key(url: httpx.URL) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 def item_identity(item: object) -> object:
     """What tells one listed item from another (instance id, id, type, role), or None."""
+    if type(item) is dict:  # a record as exports hold it: no attribute lookups that miss
+        get = item.get
+        identity = (get("instance_id"), get("id"), get("type"), get("role"))
+        return None if identity[:2] == (None, None) else identity
     extra = getattr(item, "__pydantic_extra__", None)
     if extra is not None or hasattr(item, "__pydantic_fields_set__"):
         # A Pydantic model: its fields are in __dict__, unknown members in the extras. Read

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -155,6 +156,7 @@ def test_a_model_identifies_itself_as_its_dict_does(members: dict[str, Any]) -> 
     model = CollectionItem.model_validate({**_template(), **members})
 
     assert item_identity(model) == item_identity(model.to_dict())
+    assert item_identity(MappingProxyType(model.to_dict())) == item_identity(model.to_dict())
     assert item_identity(model)[2:] == (members.get("type"), members.get("role"))
 
 

@@ -39,6 +39,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 from pydantic import BaseModel
@@ -109,8 +110,11 @@ class _CsvEncoder(RecordEncoder):
 
     def encode(self, record: Item, index: int) -> bytes:
         row = self.flattener(as_record(record))
-        pop = row.pop
-        cells = [cell_text(pop(column, None)) for column in self.data_columns]
+        # Text (most cells) is its own cell: only other values go through cell_text.
+        cells = [
+            value if type(value) is str else cell_text(value)
+            for value in map(row.pop, self.data_columns, repeat(None))
+        ]
         extra = {
             column: value for column, value in row.items() if value is not None and value != ""
         }
