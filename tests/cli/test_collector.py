@@ -21,10 +21,13 @@ from musicagent.cli import _collector
 
 @pytest.fixture(autouse=True)
 def _collector_as_found() -> Iterator[None]:
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()
     gc.enable()
+    gc.set_threshold(*threshold)
     _collector._paused = False
+    _collector._caller_threshold = None
 
 
 def _run_main(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int | str | None:
@@ -46,11 +49,14 @@ def test_an_api_command_runs_with_the_collector_on_and_startup_frozen(
     def record(command: object, values: object) -> None:
         seen["enabled"] = gc.isenabled()
         seen["frozen"] = gc.get_freeze_count()
+        seen["threshold"] = gc.get_threshold()[0]
 
     monkeypatch.setattr(api_call, "run_command", record)
     assert _run_main(monkeypatch, "api", "database", "get-release", "1") == 0
     assert seen["enabled"] is True
     assert seen["frozen"] > 0
+    # Room for a page of parsed items between young collections (see `_collector`).
+    assert seen["threshold"] >= _collector.COMMAND_THRESHOLD
     assert gc.isenabled()
 
 
@@ -85,3 +91,29 @@ def test_a_collector_the_caller_turned_off_stays_off(monkeypatch: pytest.MonkeyP
     _run_main(monkeypatch, "--version")
     assert not gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("argv", [("api", "database", "get-release", "1"), ("cache", "--help")])
+def test_main_gives_the_caller_its_collector_thresholds_back(
+    monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
+) -> None:
+    import musicagent.cli.api_call as api_call
+
+    monkeypatch.setattr(api_call, "run_command", lambda command, values: None)
+    gc.set_threshold(650, 9, 8)
+    _run_main(monkeypatch, *argv)
+    assert gc.get_threshold() == (650, 9, 8)
+
+
+def test_a_caller_threshold_above_the_commands_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    real = _collector.resume
+
+    def resume() -> None:
+        real()
+        seen["threshold"] = gc.get_threshold()
+
+    monkeypatch.setattr(_collector, "resume", resume)
+    gc.set_threshold(50_000, 10, 10)
+    _run_main(monkeypatch, "cache", "--help")
+    assert seen["threshold"] == (50_000, 10, 10)
