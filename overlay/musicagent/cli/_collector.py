@@ -28,7 +28,7 @@ __all__ = ["COMMAND_THRESHOLD", "pause", "restore", "resume"]
 COMMAND_THRESHOLD = 5_000
 """Allocations (net of frees) between young collections while a command runs: room for a page
 of parsed items. Above it the garbage that response cycles hold waits longer (measured on a
-100,000-item export: 5,000 kept peak memory within 3 MB of the default, 20,000 added 36 MB)."""
+100,000-item export: 5,000 kept peak memory within 6 MB of the default, 20,000 added 36 MB)."""
 
 _paused = False
 _caller_threshold: tuple[int, int, int] | None = None
