@@ -188,9 +188,8 @@ def json_lines(items: Sequence[Item]) -> bytes:
     last_type: type | None = None
     serializer: SchemaSerializer | None = None
     for position, item in enumerate(items):
-        kind = type(item)
-        if kind is not last_type:
-            last_type = kind
+        if type(item) is not last_type:
+            last_type = type(item)
             serializer = _direct_serializer(type(item)) if isinstance(item, BaseModel) else None
         if serializer is None:
             parts.append(json_bytes(item))
@@ -203,7 +202,7 @@ def json_lines(items: Sequence[Item]) -> bytes:
         return joined
     for position in direct:
         if _other_float_spelling(parts[position]):
-            parts[position] = dump_json(as_record(items[position])).encode("utf-8")
+            parts[position] = json_bytes(items[position])  # the exact path, rare
     return b"\n".join(parts)
 
 
