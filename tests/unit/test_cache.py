@@ -43,6 +43,7 @@ from musicagent.cache import (
     match_operation,
     plan_call,
 )
+from musicagent.cache.backend import Entry, decode_headers, encode_headers, pack_entry, unpack_entry
 from musicagent.errors import InvalidParameterError
 from musicagent.ratelimit import RateLimiter
 from musicagent.settings import DiscogsSettings
@@ -830,6 +831,38 @@ def test_plan_get_put_round_trip_returns_the_stored_response(store: CacheStore) 
     assert isinstance(hit, CachedResponse)
     assert (hit.status, hit.body) == (200, b'{"id": 1}')
     assert ("Content-Type", "application/json") in hit.headers
+
+
+# Header values as httpx decodes them (latin-1), with what JSON must escape.
+AWKWARD_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Content-Disposition", 'attachment; filename="Caf\u00e9 \u00bd\\x.csv"'),
+    ("X-Note", "tab\there \u00ff"),
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "packed"])
+def test_a_hit_gives_back_awkward_header_values_exactly(
+    backend: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    # SQLite keeps the encoded header list in a row; Redis keeps it packed into one value.
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in AWKWARD_HEADERS]
+    if backend == "packed":
+        entry = Entry("k", "/releases/1", "database", 200, AWKWARD_HEADERS, b"{}", 1.0, 2.0)
+        hit = unpack_entry(pack_entry(entry))
+    else:
+        with CacheStore.sqlite(tmp_path / "cache.db", clock=clock) as sqlite:
+            plan = release_plan(sqlite)
+            assert sqlite.put(plan, 200, httpx.Headers(raw), b"{}")
+            hit = sqlite.get(plan)
+    assert hit is not None
+    assert hit.headers == AWKWARD_HEADERS
+
+
+def test_rows_written_with_escaped_header_text_still_decode() -> None:
+    # Rows stored before the headers were written as UTF-8 JSON spell non-ASCII as \u escapes.
+    assert decode_headers('[["X-Note","Caf\\u00e9"]]') == [("X-Note", "Caf\u00e9")]
+    assert decode_headers(encode_headers([("X-Note", "Caf\u00e9")])) == [("X-Note", "Caf\u00e9")]
 
 
 def test_put_drops_credential_cookie_and_transfer_headers(store: CacheStore) -> None:

