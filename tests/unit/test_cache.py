@@ -1041,24 +1041,6 @@ def sqlite_store(tmp_path: Path) -> CacheStore:
     return CacheStore.sqlite(tmp_path / "cache" / CACHE_FILE_NAME)
 
 
-def test_a_miss_costs_one_write_statement_in_one_transaction(tmp_path: Path) -> None:
-    with sqlite_store(tmp_path) as store:
-        plan = release_plan(store)
-        store.get(plan)  # opens the file, reads the salt
-        db = store._backend._db()  # type: ignore[attr-defined]
-        statements: list[str] = []
-        db.set_trace_callback(statements.append)
-        assert store.get(plan) is None
-        store.put(plan, 200, httpx.Headers({"Content-Type": "application/json"}), b"{}")
-        db.set_trace_callback(None)
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    writes = [s for s in statements if not s.lstrip().upper().startswith("SELECT")]
-    assert len(writes) == 1 and writes[0].startswith("INSERT OR REPLACE"), statements
-    assert tables == {"musicagent_meta", "musicagent_responses"}
-
-
 def test_cache_folder_is_0700_and_its_files_0600(tmp_path: Path) -> None:
     with sqlite_store(tmp_path) as store:
         plan = release_plan(store)

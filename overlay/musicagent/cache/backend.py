@@ -70,15 +70,22 @@ class Backend(Protocol):
         ...
 
     def put(self, entry: Entry) -> None:
-        """Store (or replace) one row, in one write."""
+        """Store (or replace) one row: at most one write (SQLite writes several in one)."""
+        ...
+
+    def flush(self) -> None:
+        """Write rows the backend keeps in memory before writing them (SQLite's group)."""
         ...
 
     def delete(self, key: str) -> None:
         """Drop the row under ``key``."""
         ...
 
-    def invalidate(self, patterns: Sequence[str]) -> int:
-        """Drop every row whose path matches a glob pattern; return how many went."""
+    def invalidate(self, patterns: Sequence[str], now: float) -> int:
+        """Drop every row whose path matches a glob pattern; return how many went.
+
+        ``now`` is when the write happened, for backends that tell other processes of it.
+        """
         ...
 
     def summary(self, now: float) -> Summary:

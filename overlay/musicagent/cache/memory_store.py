@@ -43,11 +43,14 @@ class MemoryBackend:
         with self._lock:
             self._rows[entry.key] = entry
 
+    def flush(self) -> None:
+        """Nothing waits: every row is kept as it is stored."""
+
     def delete(self, key: str) -> None:
         with self._lock:
             self._rows.pop(key, None)
 
-    def invalidate(self, patterns: Sequence[str]) -> int:
+    def invalidate(self, patterns: Sequence[str], now: float) -> int:
         with self._lock:
             doomed = [
                 key

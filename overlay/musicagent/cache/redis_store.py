@@ -112,6 +112,9 @@ class RedisBackend:
         if self._writes % _SWEEP_EVERY == 0:
             self.summary(entry.stored_at)
 
+    def flush(self) -> None:
+        """Nothing waits: each row is sent as it is stored (one round trip per miss)."""
+
     def delete(self, key: str) -> None:
         def drop(client: Any) -> None:
             pipe = client.pipeline(transaction=True)
@@ -133,7 +136,7 @@ class RedisBackend:
                 rows[key] = ("", "", 0.0, 0.0)  # unreadable: swept as expired
         return rows
 
-    def invalidate(self, patterns: Sequence[str]) -> int:
+    def invalidate(self, patterns: Sequence[str], now: float) -> int:
         if not patterns:
             return 0
         doomed = [

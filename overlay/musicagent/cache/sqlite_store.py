@@ -1,9 +1,19 @@
-"""The SQLite backend: one table, one connection, one write transaction per stored response.
+"""The SQLite backend: one table, one connection, stored responses written in groups.
 
 The file lives in a folder of mode 0700 and is created with mode 0600 (SQLite gives its
-``-wal`` and ``-shm`` companions the same mode). WAL with ``synchronous=NORMAL``: a miss costs
-one ``INSERT`` and no fsync of its own; a crash may lose the last responses stored, which is
-harmless in a cache. Several processes may share the file.
+``-wal`` and ``-shm`` companions the same mode). WAL with ``synchronous=NORMAL``: no fsync per
+write; a crash may lose the last responses stored, which is harmless in a cache.
+
+Group commit: a stored response waits in memory (where this process already finds it) until
+32 have gathered, 1 MiB of bodies, or the oldest has waited a second; then one transaction
+writes them all. Each miss pays a share of one ``INSERT`` transaction instead of a whole one:
+the locks, the file header and the index pages are written once per group. Closing the
+backend, and the end of the process, write what is waiting.
+
+Several processes may share the file. One that writes to Discogs drops the stale answers
+and records the paths it invalidated for a minute (``musicagent_invalidations``): a group
+another process writes later drops those of its rows that were received before that
+invalidation, so a response waiting in memory cannot outlive a write made elsewhere.
 
 A file left by an older version (its ``entries``/``streams`` tables held requests as sent,
 credentials included) has those tables dropped when it is opened.
@@ -11,6 +21,7 @@ credentials included) has those tables dropped when it is opened.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -18,6 +29,8 @@ import secrets
 import sqlite3
 import stat
 import threading
+import time
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -38,12 +51,22 @@ _SCHEMA = (
     " status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL,"
     " stored_at REAL NOT NULL, expires_at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS musicagent_responses_expires ON musicagent_responses (expires_at)",
+    "CREATE TABLE IF NOT EXISTS musicagent_invalidations (pattern TEXT NOT NULL, at REAL NOT NULL)",
 )
 # Tables of the earlier format: its request/response storage and the index kept beside it.
 _LEGACY_TABLES = ("entries", "streams", "musicagent_cache_index")
 _SIDE_FILES = ("-wal", "-shm", "-journal")
-# Expired rows are swept inside every this-many-th write, in the same transaction.
+# Expired rows are swept once per this many rows written, in the same transaction.
 _SWEEP_EVERY = 512
+# A group is written when it holds this many responses, this many body bytes, or its oldest
+# response has waited this long.
+_GROUP_ROWS = 32
+_GROUP_BYTES = 1 << 20
+_GROUP_SECONDS = 1.0
+# How long an invalidation is remembered for the groups of other processes (far above the
+# longest a response waits in memory).
+_INVALIDATION_MEMORY = 60.0
+_INSERT = "INSERT OR REPLACE INTO musicagent_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
 
@@ -64,6 +87,13 @@ class SqliteBackend:
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._writes = 0
+        # Responses stored but not yet written, in the order they came (see the module doc).
+        self._pending: dict[str, Entry] = {}
+        self._pending_bytes = 0
+        self._pending_since = 0.0
+        self._timer: threading.Timer | None = None
+        self._warned = False
+        _LIVE.add(self)
 
     # --- connection ------------------------------------------------------------------------
 
@@ -113,6 +143,14 @@ class SqliteBackend:
 
     def get(self, key: str, now: float) -> CachedResponse | None:
         with self._lock:
+            waiting = self._pending.get(key)
+            if waiting is not None:
+                # Nothing in the file can be newer than what this process stored last.
+                if waiting.expires_at <= now:
+                    return None
+                return CachedResponse(
+                    waiting.status, list(waiting.headers), waiting.body, waiting.stored_at
+                )
             row = (
                 self._db()
                 .execute(
@@ -128,44 +166,144 @@ class SqliteBackend:
         return CachedResponse(int(status), decode_headers(headers), bytes(body), float(stored_at))
 
     def put(self, entry: Entry) -> None:
-        row = (
-            entry.key,
-            entry.path,
-            entry.kind,
-            entry.status,
-            encode_headers(entry.headers),
-            entry.body,
-            entry.stored_at,
-            entry.expires_at,
-        )
-        insert = "INSERT OR REPLACE INTO musicagent_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         with self._lock:
-            db = self._db()
-            self._writes += 1
-            if self._writes % _SWEEP_EVERY:
-                db.execute(insert, row)  # autocommit: one statement, one transaction
-                return
-            with self._transaction(db):
-                db.execute(
-                    "DELETE FROM musicagent_responses WHERE expires_at <= ?", (entry.stored_at,)
-                )
-                db.execute(insert, row)
+            if not self._pending:
+                self._pending_since = time.monotonic()
+                self._schedule(_GROUP_SECONDS)
+            replaced = self._pending.pop(entry.key, None)
+            if replaced is not None:
+                self._pending_bytes -= len(replaced.body)
+            self._pending[entry.key] = entry
+            self._pending_bytes += len(entry.body)
+            if (
+                len(self._pending) >= _GROUP_ROWS
+                or self._pending_bytes >= _GROUP_BYTES
+                or time.monotonic() - self._pending_since >= _GROUP_SECONDS
+            ):
+                self._write_group()
+
+    def flush(self) -> None:
+        """Write the responses waiting in memory now."""
+        with self._lock:
+            self._write_group()
 
     def delete(self, key: str) -> None:
         with self._lock:
+            dropped = self._pending.pop(key, None)
+            if dropped is not None:
+                self._pending_bytes -= len(dropped.body)
             self._db().execute("DELETE FROM musicagent_responses WHERE cache_key = ?", (key,))
 
-    def invalidate(self, patterns: Sequence[str]) -> int:
+    def invalidate(self, patterns: Sequence[str], now: float) -> int:
         if not patterns:
             return 0
         where = " OR ".join("path GLOB ?" for _ in patterns)
         with self._lock:
-            cursor = self._db().execute(
-                f"DELETE FROM musicagent_responses WHERE {where}", tuple(patterns)
-            )
+            db = self._db()
+            with self._transaction(db):
+                # This process's waiting responses go in first, so the same DELETE drops them.
+                self._write_pending(db)
+                cursor = db.execute(
+                    f"DELETE FROM musicagent_responses WHERE {where}", tuple(patterns)
+                )
+                # Remembered for the groups other processes have still to write.
+                db.execute(
+                    "DELETE FROM musicagent_invalidations WHERE at < ?",
+                    (now - _INVALIDATION_MEMORY,),
+                )
+                db.executemany(
+                    "INSERT INTO musicagent_invalidations VALUES (?, ?)",
+                    [(pattern, now) for pattern in patterns],
+                )
         return max(cursor.rowcount, 0)
 
+    def _write_group(self) -> None:
+        # With the lock held: the waiting responses in a transaction of their own.
+        if not self._pending:
+            return
+        try:
+            db = self._db()
+            with self._transaction(db):
+                self._write_pending(db)
+        finally:
+            # Written, or dropped when the file could not take them: a cache may forget, and
+            # a group kept for another try would grow without bound while the disk is full.
+            self._forget_pending_locked()
+
+    def _write_pending(self, db: sqlite3.Connection) -> None:
+        # Inside a transaction, with the lock held; the group leaves memory first.
+        if not self._pending:
+            return
+        group = list(self._pending.values())
+        self._forget_pending_locked()
+        db.executemany(
+            _INSERT,
+            [
+                (
+                    entry.key,
+                    entry.path,
+                    entry.kind,
+                    entry.status,
+                    encode_headers(entry.headers),
+                    entry.body,
+                    entry.stored_at,
+                    entry.expires_at,
+                )
+                for entry in group
+            ],
+        )
+        oldest = min(entry.stored_at for entry in group)
+        # Paths another process invalidated after some of this group were received.
+        for pattern, at in db.execute(
+            "SELECT pattern, at FROM musicagent_invalidations WHERE at >= ?", (oldest,)
+        ).fetchall():
+            db.execute(
+                "DELETE FROM musicagent_responses WHERE path GLOB ? AND stored_at <= ?",
+                (pattern, at),
+            )
+        before = self._writes
+        self._writes += len(group)
+        if before // _SWEEP_EVERY != self._writes // _SWEEP_EVERY:
+            db.execute("DELETE FROM musicagent_responses WHERE expires_at <= ?", (oldest,))
+
+    def _schedule(self, delay: float) -> None:
+        # One timer at a time writes a group that waited long enough; it holds the backend
+        # weakly, so a backend nobody keeps is not kept alive by its timer.
+        if self._timer is None:
+            timer = threading.Timer(delay, _write_when_due, (weakref.ref(self),))
+            timer.daemon = True
+            self._timer = timer
+            timer.start()
+
+    def _write_when_due(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._pending:
+                return
+            wait = self._pending_since + _GROUP_SECONDS - time.monotonic()
+            if wait > 0:
+                self._schedule(wait)
+                return
+            try:
+                self._write_group()
+            except Exception as exc:
+                self._report(exc)
+
+    def _report(self, exc: Exception) -> None:
+        # Outside any request: nothing else would say why responses were not kept.
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "cache: could not write stored responses to %s (%s: %s); they are forgotten",
+                self.file,
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            logger.debug("cache: could not write stored responses: %s", exc)
+
     def summary(self, now: float) -> Summary:
+        self.flush()
         with self._lock:
             rows = (
                 self._db()
@@ -183,6 +321,7 @@ class SqliteBackend:
         try:
             fresh = self.summary(now).entries
             with self._lock:
+                self._forget_pending_locked()
                 db = self._db()
                 db.execute("DELETE FROM musicagent_responses")
                 with contextlib.suppress(sqlite3.OperationalError):
@@ -202,16 +341,33 @@ class SqliteBackend:
             return 0
 
     def size_bytes(self) -> int | None:
+        self.flush()
         files = [self.file, *(self.file.with_name(self.file.name + s) for s in _SIDE_FILES)]
         return sum(path.stat().st_size for path in files if path.exists())
 
     def close(self) -> None:
+        """Write the responses still waiting, then release the connection."""
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            try:
+                self._write_group()
+            finally:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+    def _forget_pending(self) -> None:
+        with self._lock:
+            self._forget_pending_locked()
+
+    def _forget_pending_locked(self) -> None:
+        self._pending.clear()
+        self._pending_bytes = 0
 
     def _remove_files(self) -> None:
+        self._forget_pending()
         self.close()
         for suffix in ("", *_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
@@ -219,6 +375,26 @@ class SqliteBackend:
 
     def __repr__(self) -> str:
         return f"SqliteBackend({self.location!r})"
+
+
+def _write_when_due(backend: weakref.ref[SqliteBackend]) -> None:
+    alive = backend()
+    if alive is not None:
+        alive._write_when_due()
+
+
+_LIVE: weakref.WeakSet[SqliteBackend] = weakref.WeakSet()
+
+
+@atexit.register
+def _write_all_pending() -> None:
+    # A program that ends without closing its client still keeps what it fetched last.
+    for backend in list(_LIVE):
+        if backend._pending:
+            try:
+                backend.flush()
+            except Exception as exc:
+                backend._report(exc)
 
 
 def _prepare_folder(folder: Path) -> None:

@@ -307,7 +307,14 @@ class CacheStore:
         """Drop every cached response, of every identity, whose path matches a glob pattern."""
         if not patterns:
             return 0
-        return self._guard("invalidate", lambda: self._backend.invalidate(patterns), 0)
+        return self._guard(
+            "invalidate", lambda: self._backend.invalidate(patterns, self._clock()), 0
+        )
+
+    def flush(self) -> None:
+        """Write what the backend keeps in memory now (SQLite writes stored responses in
+        groups; `close` and the end of the process write them too)."""
+        self._guard("write", self._backend.flush, None)
 
     # --- management ------------------------------------------------------------------------
 
