@@ -6,7 +6,9 @@ releases twice: the first pass misses (sends, stores one row per response), the 
 on, limiter on, its budget raised through ``DISCOGS_RATE_LIMIT_REQUESTS`` so it never waits:
 the limiter's bookkeeping is counted, not its pauses). Beside them: plain ``httpx`` +
 ``response.json()`` (the floor) and musicagent with its cache off, each from the overhead fetch
-loop. Targets: a hit costs at most half a miss; a default client's miss at most 1.3× the floor.
+loop. All four run in processes of their own that take turns (`run_in_turns`): 100 requests
+each per turn, so a slow moment of the machine falls on every client alike. Targets: a hit
+costs at most half a miss; a default client's miss at most 1.3× the floor.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.launch import WorkerJob, run_workers
+from benchmarks.launch import WorkerJob, run_in_turns, turns_for
 from benchmarks.profiles import Profile
 from benchmarks.report import Section, SummaryRow, Target
 from benchmarks.requests_per_task import UNLIMITED
@@ -41,11 +43,12 @@ def _job(
     from musicagent.testing import SANDBOX_TOKEN
 
     warmup = profile.overhead_warmup
+    count = profile.overhead_requests
     return WorkerJob(
         task=task,
         client=client,
         options={"base_url": base_url, "token": SANDBOX_TOKEN, "paced": False, **options},
-        params={"first": warmup + 1, "warmup": warmup, "count": profile.overhead_requests},
+        params={"first": warmup + 1, "warmup": warmup, "count": count, "turns": turns_for(count)},
         env=env or {},
     )
 
@@ -86,8 +89,16 @@ def cache_cpu_section(profile: Profile, clients: list[str], log: Any) -> Section
                         paced=True,
                     ),
                 }
-                for name, job in jobs.items():
-                    _started, (run,) = run_workers([job], timeout=600)
+                # A different client goes first in each run.
+                names = list(jobs)
+                names = names[repeat % len(names) :] + names[: repeat % len(names)]
+                per_pass = turns_for(profile.overhead_requests)
+                runs = run_in_turns(
+                    [jobs[name] for name in names],
+                    turns=[per_pass * (2 if name in ("cache", "default") else 1) for name in names],
+                    timeout=900,
+                )
+                for name, run in zip(names, runs, strict=True):
                     if run.result is None:
                         problems.append(f"{name}: {run.error}")
                         continue
@@ -148,8 +159,10 @@ def cache_cpu_section(profile: Profile, clients: list[str], log: Any) -> Section
         intro=(
             f"{profile.overhead_requests:,} `GET /releases/{{id}}` per pass after "
             f"{profile.overhead_warmup} untimed ones, median of {profile.overhead_repeats} "
-            "run(s); no rate limit. The cache starts empty in a temporary folder: the first "
-            "pass misses (one row written per response), the second hits the same releases."
+            "run(s); no rate limit. The four clients run side by side in processes of their "
+            "own that take turns, 100 requests each per turn. The cache starts empty in a "
+            "temporary folder: the first pass misses (each response stored; SQLite writes "
+            "them in groups), the second hits the same releases."
         ),
         headers=["client", "CPU ms/request", "CPU ÷ plain httpx"],
         rows=rows,

@@ -4,6 +4,10 @@ Every client runs in its own process (`benchmarks.worker`), never in the process
 sandbox, so its CPU time is its own. The workers import and build their client first; the
 orchestrator waits until all are ready, runs ``before_go`` (reset the sandbox, spend part of the
 budget), then starts them together and waits, killing any that outlive the deadline.
+
+`run_in_turns` runs CPU measurements instead: the workers take turns, one at a time, each
+timing a short stretch of its loop per turn (``turn-N`` / ``turned-N`` files), so a slow
+moment of a shared machine falls on every client alike instead of on whoever ran then.
 """
 
 from __future__ import annotations
@@ -19,13 +23,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "WorkerJob", "WorkerRun", "clean_environment", "run_workers"]
+__all__ = [
+    "ROOT",
+    "WorkerJob",
+    "WorkerRun",
+    "clean_environment",
+    "run_in_turns",
+    "run_workers",
+    "turns_for",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 """The project root (``benchmarks`` is importable from here)."""
 
 READY_TIMEOUT = 120.0
 """Longest wait for workers to import and build their clients."""
+
+TURN_POLL = 0.001
+"""Seconds between looks at a turn file (the waiting side sleeps; no CPU is timed then)."""
+
+TURN_REQUESTS = 100
+"""Requests a worker times per turn under `run_in_turns`."""
+
+
+def turns_for(count: int) -> int:
+    """How many turns a loop of ``count`` requests takes (`TURN_REQUESTS` each, at least 1)."""
+    return max(1, count // TURN_REQUESTS)
 
 
 @dataclass(frozen=True)
@@ -98,6 +121,52 @@ def _collect(job: WorkerJob, folder: Path, timed_out: bool, code: int | None) ->
     )
 
 
+def _start(jobs: list[WorkerJob], tmp: str) -> tuple[list[Path], list[subprocess.Popen[bytes]]]:
+    folders, processes = [], []
+    for number, job in enumerate(jobs):
+        folder = Path(tmp) / f"worker-{number}"
+        folder.mkdir()
+        payload = {
+            "task": job.task,
+            "client": job.client,
+            "options": job.options,
+            "params": job.params,
+        }
+        (folder / "job.json").write_text(json.dumps(payload))
+        with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "benchmarks.worker", str(folder)],
+                    cwd=folder,
+                    env=clean_environment(job.env),
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+        folders.append(folder)
+    return folders, processes
+
+
+def _finish(
+    jobs: list[WorkerJob],
+    folders: list[Path],
+    processes: list[subprocess.Popen[bytes]],
+    deadline: float,
+) -> list[WorkerRun]:
+    runs = []
+    for job, folder, process in zip(jobs, folders, processes, strict=True):
+        timed_out = False
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            process.kill()
+            process.wait(timeout=30)
+        runs.append(_collect(job, folder, timed_out, process.returncode))
+    return runs
+
+
 def run_workers(
     jobs: list[WorkerJob],
     *,
@@ -110,44 +179,43 @@ def run_workers(
     job, in order. A worker still running ``timeout`` seconds after the start is killed.
     """
     with tempfile.TemporaryDirectory(prefix="musicagent-bench-") as tmp:
-        folders, processes = [], []
-        for number, job in enumerate(jobs):
-            folder = Path(tmp) / f"worker-{number}"
-            folder.mkdir()
-            payload = {
-                "task": job.task,
-                "client": job.client,
-                "options": job.options,
-                "params": job.params,
-            }
-            (folder / "job.json").write_text(json.dumps(payload))
-            with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "benchmarks.worker", str(folder)],
-                        cwd=folder,
-                        env=clean_environment(job.env),
-                        stdout=out,
-                        stderr=err,
-                        stdin=subprocess.DEVNULL,
-                    )
-                )
-            folders.append(folder)
+        folders, processes = _start(jobs, tmp)
         _wait_until_ready(folders, processes)
         if before_go is not None:
             before_go()
         started = time.time()
         for folder in folders:
             (folder / "go").touch()
-        deadline = time.monotonic() + timeout
-        runs = []
-        for job, folder, process in zip(jobs, folders, processes, strict=True):
-            timed_out = False
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                process.kill()
-                process.wait(timeout=30)
-            runs.append(_collect(job, folder, timed_out, process.returncode))
+        runs = _finish(jobs, folders, processes, time.monotonic() + timeout)
         return started, runs
+
+
+def run_in_turns(jobs: list[WorkerJob], *, turns: list[int], timeout: float) -> list[WorkerRun]:
+    """Run `jobs` in processes that take turns: ``turns[i]`` turns for job ``i``.
+
+    Round after round, each worker with turns left is given one (``turn-N``) and finishes it
+    (``turned-N``) before the next worker starts its own; only one works at any moment. Each
+    job's ``params["turns"]`` must equal its count here (the worker splits its loop by it). A
+    worker that dies or outlives ``timeout`` gets no more turns and reports no result.
+    """
+    if len(turns) != len(jobs):
+        raise ValueError(f"turns: one count per job, got {len(turns)} for {len(jobs)} jobs")
+    with tempfile.TemporaryDirectory(prefix="musicagent-bench-") as tmp:
+        folders, processes = _start(jobs, tmp)
+        _wait_until_ready(folders, processes)
+        for folder in folders:
+            (folder / "go").touch()
+        deadline = time.monotonic() + timeout
+        alive = [True] * len(jobs)
+        for turn in range(max(turns, default=0)):
+            for number, folder in enumerate(folders):
+                if not alive[number] or turn >= turns[number]:
+                    continue
+                (folder / f"turn-{turn}").touch()
+                done = folder / f"turned-{turn}"
+                while not done.exists():
+                    if processes[number].poll() is not None or time.monotonic() > deadline:
+                        alive[number] = False
+                        break
+                    time.sleep(TURN_POLL)
+        return _finish(jobs, folders, processes, deadline)

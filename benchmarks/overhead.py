@@ -4,7 +4,9 @@ Every client fetches the same releases (``GET /releases/{id}``) from a sandbox w
 never reached: musicagent with ``rate_limiter=False`` and its cache off, the peers as they
 come, and plain ``httpx`` + ``response.json()`` as the floor. CPU time is the worker process's
 own (user + system, `time.process_time`); the sandbox runs in another process. Requests per
-second include the sandbox's own time, the same for everyone.
+second include the sandbox's own time, the same for everyone. In each run the clients live in
+processes of their own that take turns (`run_in_turns`, 100 requests each per turn), so a
+slow moment of the machine falls on every client alike.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from benchmarks.launch import WorkerJob, run_workers
+from benchmarks.launch import WorkerJob, run_in_turns, turns_for
 from benchmarks.profiles import Profile
 from benchmarks.report import Section, SummaryRow, Target
 from benchmarks.requests_per_task import UNLIMITED
@@ -32,10 +34,12 @@ def overhead_section(profile: Profile, clients: list[str], log: Any) -> Section:
     rate: dict[str, list[float]] = {name: [] for name in everyone}
     problems: dict[str, str] = {}
     with Sandbox(rate_limit=UNLIMITED, seed=0) as sandbox:
-        # Rounds interleave the clients, so a slow moment of the machine hits all of them.
+        turns = turns_for(profile.overhead_requests)
         for repeat in range(profile.overhead_repeats):
-            for name in everyone:
-                job = WorkerJob(
+            # A different client goes first in each run.
+            order = everyone[repeat % len(everyone) :] + everyone[: repeat % len(everyone)]
+            jobs = [
+                WorkerJob(
                     task="fetch_loop",
                     client=name,
                     options={
@@ -47,9 +51,13 @@ def overhead_section(profile: Profile, clients: list[str], log: Any) -> Section:
                         "first": 1,
                         "warmup": profile.overhead_warmup,
                         "count": profile.overhead_requests,
+                        "turns": turns,
                     },
                 )
-                _started, (run,) = run_workers([job], timeout=600)
+                for name in order
+            ]
+            runs = run_in_turns(jobs, turns=[turns] * len(jobs), timeout=900)
+            for name, run in zip(order, runs, strict=True):
                 if run.result is None:
                     problems[name] = run.error
                     continue
@@ -107,7 +115,8 @@ def overhead_section(profile: Profile, clients: list[str], log: Any) -> Section:
         intro=(
             f"{profile.overhead_requests:,} `GET /releases/{{id}}` per client after "
             f"{profile.overhead_warmup} untimed ones, median of {profile.overhead_repeats} "
-            "run(s). CPU is the client process's own time; plain httpx decodes the JSON to a "
+            "run(s); in each run the clients take turns, 100 requests each per turn. CPU is "
+            "the client process's own time; plain httpx decodes the JSON to a "
             "dict and is the floor. musicagent: `rate_limiter=False`, cache off, everything "
             "else as shipped (retries, logging, stats, one Pydantic parse per response)."
         ),

@@ -14,16 +14,21 @@ Jobs (``job["task"]``):
 - ``fetch_loop``: fetch ``count`` releases after ``warmup`` untimed ones; wall and CPU time.
 - ``cache_loop``: fetch ``count`` releases twice with the cache on (misses, then hits); CPU
   time of each pass.
+
+Given ``turns`` (under `benchmarks.launch.run_in_turns`), both loops split each pass into that
+many stretches and time one per turn, waiting for ``DIR/turn-N`` and touching ``DIR/turned-N``.
 - ``parse``: parse every body of ``bodies`` ``rounds`` times with a client's model; the fastest
   round is reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,10 @@ from benchmarks.parsers import parser_for
 __all__ = ["main", "run_job"]
 
 GO_TIMEOUT = 300.0
-"""Longest wait for the start signal before a worker gives up."""
+"""Longest wait for the start signal (or a turn) before a worker gives up."""
+
+TURN_POLL = 0.001
+"""Seconds between looks for the next turn file."""
 
 
 def _wait_for_go(folder: Path) -> None:
@@ -77,34 +85,76 @@ def _walk(adapter: Any, params: dict[str, Any]) -> dict[str, Any]:
     return {"items": items}
 
 
-def _fetch_loop(adapter: Any, params: dict[str, Any]) -> dict[str, Any]:
+class _Turns:
+    """The worker's side of `run_in_turns`: wait for turn N, time it, say it is done."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder  # None: no turns, every stretch runs at once
+        self.number = 0
+
+    @contextlib.contextmanager
+    def take(self) -> Iterator[None]:
+        if self.folder is not None:
+            mine = self.folder / f"turn-{self.number}"
+            deadline = time.monotonic() + GO_TIMEOUT
+            while not mine.exists():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"turn {self.number} never came")
+                time.sleep(TURN_POLL)
+        try:
+            yield
+        finally:
+            if self.folder is not None:
+                (self.folder / f"turned-{self.number}").touch()
+            self.number += 1
+
+
+def _stretches(count: int, turns: int) -> list[int]:
+    # ``count`` requests in ``turns`` near-equal stretches.
+    return [count // turns + (1 if n < count % turns else 0) for n in range(turns)]
+
+
+def _fetch_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str, Any]:
     first = params["first"]
     for offset in range(params["warmup"]):
         adapter.get_release(first + offset)
     first += params["warmup"]
     count = params["count"]
-    cpu, wall = time.process_time(), time.perf_counter()
-    for offset in range(count):
-        adapter.get_release(first + offset)
-    return {
-        "requests": count,
-        "cpu_seconds": time.process_time() - cpu,
-        "wall_seconds": time.perf_counter() - wall,
-    }
+    turns = params.get("turns")
+    taker = _Turns(folder if turns else None)
+    cpu = wall = 0.0
+    next_id = first
+    for stretch in _stretches(count, turns or 1):
+        with taker.take():
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            for release_id in range(next_id, next_id + stretch):
+                adapter.get_release(release_id)
+            cpu += time.process_time() - cpu_start
+            wall += time.perf_counter() - wall_start
+        next_id += stretch
+    return {"requests": count, "cpu_seconds": cpu, "wall_seconds": wall}
 
 
-def _cache_loop(adapter: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _cache_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str, Any]:
     # The same releases twice through a client whose cache starts empty: misses, then hits.
     first, count = params["first"], params["count"]
     for offset in range(params["warmup"]):
         adapter.get_release(first - 1 - offset)
         adapter.get_release(first - 1 - offset)
+    turns = params.get("turns")
+    taker = _Turns(folder if turns else None)
     passes = []
     for _pass in ("miss", "hit"):
-        cpu = time.process_time()
-        for offset in range(count):
-            adapter.get_release(first + offset)
-        passes.append(time.process_time() - cpu)
+        cpu = 0.0
+        next_id = first
+        for stretch in _stretches(count, turns or 1):
+            with taker.take():
+                cpu_start = time.process_time()
+                for release_id in range(next_id, next_id + stretch):
+                    adapter.get_release(release_id)
+                cpu += time.process_time() - cpu_start
+            next_id += stretch
+        passes.append(cpu)
     return {"requests": count, "miss_cpu_seconds": passes[0], "hit_cpu_seconds": passes[1]}
 
 
@@ -137,9 +187,9 @@ def run_job(job: dict[str, Any], folder: Path) -> dict[str, Any]:
         elif task == "walk":
             outcome = _walk(adapter, params)
         elif task == "fetch_loop":
-            outcome = _fetch_loop(adapter, params)
+            outcome = _fetch_loop(adapter, params, folder)
         elif task == "cache_loop":
-            outcome = _cache_loop(adapter, params)
+            outcome = _cache_loop(adapter, params, folder)
         elif task == "parse":
             outcome = _parse(params)
         else:

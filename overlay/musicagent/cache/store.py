@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -113,14 +112,24 @@ def storable_headers(
     A header whose value holds one of ``secrets`` (a server echoing a credential) is dropped
     too.
     """
-    items: Iterable[tuple[str, str]] = (
-        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers.raw]
-        if isinstance(headers, httpx.Headers)
-        else headers.items()
-    )
     known = tuple(secrets)
     kept: list[tuple[str, str]] = []
-    for name, value in items:
+    if isinstance(headers, httpx.Headers):
+        # Once per miss: the verdict on each raw name is remembered, and only kept values
+        # are decoded.
+        for raw_name, raw_value in headers.raw:
+            try:
+                name = _RAW_VERDICTS[raw_name]
+            except KeyError:
+                name = _raw_verdict(raw_name)
+            if name is None:
+                continue
+            value = raw_value.decode("latin-1")
+            if known and any(map(value.__contains__, known)):
+                continue
+            kept.append((name, value))
+        return kept
+    for name, value in headers.items():
         if _never_stored(name):
             continue
         if known and any(map(value.__contains__, known)):
@@ -129,7 +138,20 @@ def storable_headers(
     return kept
 
 
-@lru_cache(maxsize=512)
+# Raw header name -> its text when it may be stored, None when never; bounded, since a
+# hostile server can send any number of distinct names.
+_RAW_VERDICTS: dict[bytes, str | None] = {}
+_RAW_VERDICTS_MAX = 512
+
+
+def _raw_verdict(raw_name: bytes) -> str | None:
+    name = raw_name.decode("latin-1")
+    verdict = None if _never_stored(name) else name
+    if len(_RAW_VERDICTS) < _RAW_VERDICTS_MAX:
+        _RAW_VERDICTS[raw_name] = verdict
+    return verdict
+
+
 def _never_stored(name: str) -> bool:
     lowered = name.lower()
     return lowered in _DROPPED_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)

@@ -73,9 +73,9 @@ def parse_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitHeaders | N
             _int_or_none(found.get(USED_HEADER)),
             _int_or_none(found.get(REMAINING_HEADER)),
         )
-    if all(value is None for value in values):
-        return None
     limit, used, remaining = values
+    if limit is None and used is None and remaining is None:
+        return None
     return RateLimitHeaders(limit=limit, used=used, remaining=remaining)
 
 
@@ -83,7 +83,17 @@ _RAW_NAMES = {
     name.encode("ascii"): index
     for index, name in enumerate((LIMIT_HEADER, USED_HEADER, REMAINING_HEADER))
 }
-_RAW_PREFIX = LIMIT_HEADER.encode("ascii")
+# Raw header name (as the server spelled it) -> index of the value it holds, or -1; bounded,
+# since a hostile server can send any number of distinct names.
+_RAW_INDEX: dict[bytes, int] = {}
+_RAW_INDEX_MAX = 512
+
+
+def _raw_index(name: bytes) -> int:
+    index = _RAW_NAMES.get(name.lower(), -1)
+    if len(_RAW_INDEX) < _RAW_INDEX_MAX:
+        _RAW_INDEX[name] = index
+    return index
 
 
 def _from_raw(headers: httpx.Headers) -> tuple[int | None, int | None, int | None]:
@@ -92,12 +102,14 @@ def _from_raw(headers: httpx.Headers) -> tuple[int | None, int | None, int | Non
     found: list[bytes | None] = [None, None, None]
     repeated = False
     for name, value in headers.raw:
-        if name[:19].lower() == _RAW_PREFIX:
-            index = _RAW_NAMES.get(name.lower())
-            if index is not None:
-                if found[index] is not None:
-                    repeated = True
-                found[index] = value
+        try:
+            index = _RAW_INDEX[name]
+        except KeyError:
+            index = _raw_index(name)
+        if index >= 0:
+            if found[index] is not None:
+                repeated = True
+            found[index] = value
     if repeated:
         return _joined(headers)
     encoding = headers.encoding
@@ -121,6 +133,8 @@ def _joined(headers: httpx.Headers) -> tuple[int | None, int | None, int | None]
 def _int_or_none(value: str | None) -> int | None:
     if value is None:
         return None
+    if value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
+        return int(value)  # the usual spelling, read without the checks below
     text = value.strip()
     if len(text.lstrip("+-")) > _MAX_DIGITS:
         # Out of any sensible range; clamping treats it as "as large as it gets".
