@@ -226,3 +226,21 @@ def test_a_group_the_file_cannot_take_is_forgotten_with_one_warning(
         assert store.get(plan_for(store, "/releases/1")) is None
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "could not write stored responses" in warnings[0], warnings
+
+
+def test_a_server_sending_endless_new_header_names_cannot_grow_memory() -> None:
+    # Verdicts on header names are remembered to make a miss cheap; a hostile server must
+    # not turn that memory into a leak, and names seen past the bound are still judged.
+    from musicagent.cache import store as store_module
+    from musicagent.ratelimit import headers as rate_headers
+
+    for n in range(2000):
+        headers = httpx.Headers(
+            [(f"X-Junk-{n}", "1"), (f"X-Auth-Token-{n}", "secret"), ("X-Discogs-Ratelimit", "60")]
+        )
+        kept = store_module.storable_headers(headers)
+        assert [name for name, _ in kept] == [f"X-Junk-{n}", "X-Discogs-Ratelimit"]
+        reported = rate_headers.parse_rate_limit_headers(headers)
+        assert reported is not None and reported.limit == 60
+    assert len(store_module._RAW_VERDICTS) <= store_module._RAW_VERDICTS_MAX
+    assert len(rate_headers._RAW_INDEX) <= rate_headers._RAW_INDEX_MAX
