@@ -244,3 +244,25 @@ def test_a_server_sending_endless_new_header_names_cannot_grow_memory() -> None:
         assert reported is not None and reported.limit == 60
     assert len(store_module._RAW_VERDICTS) <= store_module._RAW_VERDICTS_MAX
     assert len(rate_headers._RAW_INDEX) <= rate_headers._RAW_INDEX_MAX
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_stores_its_own_responses_and_not_its_parents(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        store.put(plan_for(store, "/releases/1"), 200, JSON, b"parent")
+        pid = os.fork()
+        if pid == 0:  # the child: a connection of its own, none of the parent's waiting rows
+            code = 1
+            try:
+                store.put(plan_for(store, "/releases/2"), 200, JSON, b"child")
+                code = 0 if store.get(plan_for(store, "/releases/1")) is None else 2
+                store.flush()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        hit = store.get(plan_for(store, "/releases/1"))
+        assert hit is not None and hit.body == b"parent"
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE_NAME) as db:
+        bodies = sorted(bytes(b) for (b,) in db.execute("SELECT body FROM musicagent_responses"))
+    assert bodies == [b"child", b"parent"]

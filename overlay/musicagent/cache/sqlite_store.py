@@ -386,6 +386,21 @@ def _write_when_due(backend: weakref.ref[SqliteBackend]) -> None:
 _LIVE: weakref.WeakSet[SqliteBackend] = weakref.WeakSet()
 
 
+def _start_afresh_in_child() -> None:
+    # A forked child inherits neither the timer thread nor a usable lock or connection
+    # (SQLite connections must not cross a fork), and the rows waiting are the parent's to
+    # write: the child begins with none of them.
+    for backend in list(_LIVE):
+        backend._lock = threading.Lock()
+        backend._timer = None
+        backend._connection = None
+        backend._pending = {}
+        backend._pending_bytes = 0
+
+
+os.register_at_fork(after_in_child=_start_afresh_in_child)
+
+
 @atexit.register
 def _write_all_pending() -> None:
     # A program that ends without closing its client still keeps what it fetched last.
