@@ -266,3 +266,26 @@ def test_a_forked_child_stores_its_own_responses_and_not_its_parents(tmp_path: P
     with sqlite3.connect(tmp_path / "cache" / CACHE_FILE_NAME) as db:
         bodies = sorted(bytes(b) for (b,) in db.execute("SELECT body FROM musicagent_responses"))
     assert bodies == [b"child", b"parent"]
+
+
+def test_a_new_cache_file_uses_16_kib_pages_and_an_older_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    with open_store(tmp_path) as store:
+        store.put(plan_for(store, "/releases/1"), 200, JSON, b"x" * 100_000)
+        db = store._backend._db()  # type: ignore[attr-defined]
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
+    older = tmp_path / "older"
+    older.mkdir(mode=0o700)
+    with sqlite3.connect(older / CACHE_FILE_NAME) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE unrelated (x)")
+    with CacheStore.sqlite(older / CACHE_FILE_NAME) as store:
+        plan = plan_for(store, "/releases/1")
+        store.put(plan, 200, JSON, b"kept")
+        store.flush()
+        hit = store.get(plan)
+        db = store._backend._db()  # type: ignore[attr-defined]
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert hit is not None and hit.body == b"kept"
