@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.launch import WorkerJob, run_in_turns, turns_for
+from benchmarks.launch import WorkerJob, rotated, run_in_turns, turns_for
 from benchmarks.profiles import Profile
 from benchmarks.report import Section, SummaryRow, Target
 from benchmarks.requests_per_task import UNLIMITED
@@ -90,14 +90,8 @@ def cache_cpu_section(profile: Profile, clients: list[str], log: Any) -> Section
                     ),
                 }
                 # A different client goes first in each run.
-                names = list(jobs)
-                names = names[repeat % len(names) :] + names[: repeat % len(names)]
-                per_pass = turns_for(profile.overhead_requests)
-                runs = run_in_turns(
-                    [jobs[name] for name in names],
-                    turns=[per_pass * (2 if name in ("cache", "default") else 1) for name in names],
-                    timeout=900,
-                )
+                names = rotated(list(jobs), repeat)
+                runs = run_in_turns([jobs[name] for name in names], timeout=900)
                 for name, run in zip(names, runs, strict=True):
                     if run.result is None:
                         problems.append(f"{name}: {run.error}")

@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "ROOT",
     "WorkerJob",
     "WorkerRun",
     "clean_environment",
+    "rotated",
     "run_in_turns",
     "run_workers",
     "turns_for",
@@ -35,6 +36,8 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 """The project root (``benchmarks`` is importable from here)."""
+
+T = TypeVar("T")
 
 READY_TIMEOUT = 120.0
 """Longest wait for workers to import and build their clients."""
@@ -190,32 +193,40 @@ def run_workers(
         return started, runs
 
 
-def run_in_turns(jobs: list[WorkerJob], *, turns: list[int], timeout: float) -> list[WorkerRun]:
-    """Run `jobs` in processes that take turns: ``turns[i]`` turns for job ``i``.
+def rotated(items: list[T], by: int) -> list[T]:
+    """`items` starting at position ``by`` (modulo its length): who goes first in run ``by``."""
+    if not items:
+        return items
+    shift = by % len(items)
+    return items[shift:] + items[:shift]
 
-    Round after round, each worker with turns left is given one (``turn-N``) and finishes it
-    (``turned-N``) before the next worker starts its own; only one works at any moment. Each
-    job's ``params["turns"]`` must equal its count here (the worker splits its loop by it). A
-    worker that dies or outlives ``timeout`` gets no more turns and reports no result.
+
+def run_in_turns(jobs: list[WorkerJob], *, timeout: float) -> list[WorkerRun]:
+    """Run `jobs` in processes that take turns until each has taken all of its own.
+
+    Round after round, each worker still working is given one turn (``turn-N``) and finishes
+    it (``turned-N``) before the next worker starts its own; only one works at any moment. A
+    worker's turns are its job's business (``params["turns"]``, see `benchmarks.worker`): one
+    that ends instead of finishing a turn has taken its last. A worker still running at
+    ``timeout`` is killed and reports no result.
     """
-    if len(turns) != len(jobs):
-        raise ValueError(f"turns: one count per job, got {len(turns)} for {len(jobs)} jobs")
     with tempfile.TemporaryDirectory(prefix="musicagent-bench-") as tmp:
         folders, processes = _start(jobs, tmp)
         _wait_until_ready(folders, processes)
         for folder in folders:
             (folder / "go").touch()
         deadline = time.monotonic() + timeout
-        alive = [True] * len(jobs)
-        for turn in range(max(turns, default=0)):
-            for number, folder in enumerate(folders):
-                if not alive[number] or turn >= turns[number]:
-                    continue
+        working = list(range(len(jobs)))
+        turn = 0
+        while working and time.monotonic() < deadline:
+            for number in list(working):
+                folder = folders[number]
                 (folder / f"turn-{turn}").touch()
                 done = folder / f"turned-{turn}"
                 while not done.exists():
                     if processes[number].poll() is not None or time.monotonic() > deadline:
-                        alive[number] = False
+                        working.remove(number)
                         break
                     time.sleep(TURN_POLL)
+            turn += 1
         return _finish(jobs, folders, processes, deadline)

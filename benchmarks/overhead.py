@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from benchmarks.launch import WorkerJob, run_in_turns, turns_for
+from benchmarks.launch import WorkerJob, rotated, run_in_turns, turns_for
 from benchmarks.profiles import Profile
 from benchmarks.report import Section, SummaryRow, Target
 from benchmarks.requests_per_task import UNLIMITED
@@ -37,7 +37,7 @@ def overhead_section(profile: Profile, clients: list[str], log: Any) -> Section:
         turns = turns_for(profile.overhead_requests)
         for repeat in range(profile.overhead_repeats):
             # A different client goes first in each run.
-            order = everyone[repeat % len(everyone) :] + everyone[: repeat % len(everyone)]
+            order = rotated(everyone, repeat)
             jobs = [
                 WorkerJob(
                     task="fetch_loop",
@@ -56,7 +56,7 @@ def overhead_section(profile: Profile, clients: list[str], log: Any) -> Section:
                 )
                 for name in order
             ]
-            runs = run_in_turns(jobs, turns=[turns] * len(jobs), timeout=900)
+            runs = run_in_turns(jobs, timeout=900)
             for name, run in zip(order, runs, strict=True):
                 if run.result is None:
                     problems[name] = run.error

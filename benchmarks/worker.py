@@ -114,17 +114,14 @@ def _stretches(count: int, turns: int) -> list[int]:
     return [count // turns + (1 if n < count % turns else 0) for n in range(turns)]
 
 
-def _fetch_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str, Any]:
-    first = params["first"]
-    for offset in range(params["warmup"]):
-        adapter.get_release(first + offset)
-    first += params["warmup"]
-    count = params["count"]
-    turns = params.get("turns")
-    taker = _Turns(folder if turns else None)
+def _timed_pass(
+    adapter: Any, taker: _Turns, first: int, count: int, turns: int
+) -> tuple[float, float]:
+    # Releases first..first+count-1 in `turns` stretches, one per turn: CPU and wall seconds
+    # of the stretches alone.
     cpu = wall = 0.0
     next_id = first
-    for stretch in _stretches(count, turns or 1):
+    for stretch in _stretches(count, turns):
         with taker.take():
             cpu_start, wall_start = time.process_time(), time.perf_counter()
             for release_id in range(next_id, next_id + stretch):
@@ -132,30 +129,29 @@ def _fetch_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str,
             cpu += time.process_time() - cpu_start
             wall += time.perf_counter() - wall_start
         next_id += stretch
+    return cpu, wall
+
+
+def _fetch_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str, Any]:
+    first = params["first"]
+    for offset in range(params["warmup"]):
+        adapter.get_release(first + offset)
+    count, turns = params["count"], params.get("turns")
+    taker = _Turns(folder if turns else None)
+    cpu, wall = _timed_pass(adapter, taker, first + params["warmup"], count, turns or 1)
     return {"requests": count, "cpu_seconds": cpu, "wall_seconds": wall}
 
 
 def _cache_loop(adapter: Any, params: dict[str, Any], folder: Path) -> dict[str, Any]:
     # The same releases twice through a client whose cache starts empty: misses, then hits.
-    first, count = params["first"], params["count"]
+    first, count, turns = params["first"], params["count"], params.get("turns")
     for offset in range(params["warmup"]):
         adapter.get_release(first - 1 - offset)
         adapter.get_release(first - 1 - offset)
-    turns = params.get("turns")
     taker = _Turns(folder if turns else None)
-    passes = []
-    for _pass in ("miss", "hit"):
-        cpu = 0.0
-        next_id = first
-        for stretch in _stretches(count, turns or 1):
-            with taker.take():
-                cpu_start = time.process_time()
-                for release_id in range(next_id, next_id + stretch):
-                    adapter.get_release(release_id)
-                cpu += time.process_time() - cpu_start
-            next_id += stretch
-        passes.append(cpu)
-    return {"requests": count, "miss_cpu_seconds": passes[0], "hit_cpu_seconds": passes[1]}
+    miss, _ = _timed_pass(adapter, taker, first, count, turns or 1)
+    hit, _ = _timed_pass(adapter, taker, first, count, turns or 1)
+    return {"requests": count, "miss_cpu_seconds": miss, "hit_cpu_seconds": hit}
 
 
 def _parse(params: dict[str, Any]) -> dict[str, Any]:
