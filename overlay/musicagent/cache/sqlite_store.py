@@ -276,7 +276,7 @@ class SqliteBackend:
         # One timer at a time writes a group that waited long enough; it holds the backend
         # weakly, so a backend nobody keeps is not kept alive by its timer.
         if self._timer is None:
-            timer = threading.Timer(delay, _write_when_due, (weakref.ref(self),))
+            timer = threading.Timer(delay, _timer_fired, (weakref.ref(self),))
             timer.daemon = True
             self._timer = timer
             timer.start()
@@ -383,7 +383,7 @@ class SqliteBackend:
         return f"SqliteBackend({self.location!r})"
 
 
-def _write_when_due(backend: weakref.ref[SqliteBackend]) -> None:
+def _timer_fired(backend: weakref.ref[SqliteBackend]) -> None:
     alive = backend()
     if alive is not None:
         alive._write_when_due()
@@ -400,8 +400,7 @@ def _start_afresh_in_child() -> None:
         backend._lock = threading.Lock()
         backend._timer = None
         backend._connection = None
-        backend._pending = {}
-        backend._pending_bytes = 0
+        backend._forget_pending_locked()
 
 
 os.register_at_fork(after_in_child=_start_afresh_in_child)
