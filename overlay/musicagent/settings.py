@@ -9,6 +9,12 @@ Every setting has a default, so ``DiscogsSettings()`` works with nothing configu
 
 Credentials are ``SecretStr``: printing the settings never shows them.
 
+The inputs are read here, once: the process environment (names in any letter case, empty
+values ignored) and the ``.env`` file of the current folder (``DiscogsSettings(_env_file=…)``
+names another, ``_env_file=None`` reads none). Every setting is a single value, so each is
+looked up by its one name and validated by the Pydantic model; the same reading also tells
+where each value came from.
+
 Where each value came from is kept (``settings.source_of("base_url")``: ``argument``,
 ``environment``, ``.env`` or ``default``), because a ``.env`` file is whatever lies in the
 folder you happen to be in. **The base-URL rule:** a base URL other than Discogs' that comes
@@ -28,13 +34,13 @@ from __future__ import annotations
 
 import os
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-import httpx
-from dotenv import dotenv_values
 from pydantic import (
+    BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -42,7 +48,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from musicagent.auth import (
     DEFAULT_BASE_URL,
@@ -52,6 +57,9 @@ from musicagent.auth import (
 )
 from musicagent.errors import InvalidParameterError
 from musicagent.logging import LoggerConfig
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CREDENTIAL_FIELDS",
@@ -66,6 +74,8 @@ __all__ = [
 
 #: Where a setting's value came from.
 ValueSource = Literal["argument", "environment", ".env", "default"]
+#: One ``.env`` file, several (later ones win), or none.
+EnvFiles = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 #: The settings that are credentials.
 CREDENTIAL_FIELDS = (
     "token",
@@ -97,7 +107,58 @@ def default_cache_dir() -> Path:
     return Path(cache_home) / "musicagent"
 
 
-class DiscogsSettings(BaseSettings):
+class _Inputs:
+    """What the settings read besides arguments: the environment and the ``.env`` file(s),
+    read once and looked up by variable name."""
+
+    def __init__(self, env_files: EnvFiles, encoding: str) -> None:
+        self.environment = {key.upper(): value for key, value in os.environ.items() if value}
+        self.dotenv: dict[str, str] = {}
+        for path in _env_paths(env_files):
+            if path.is_file():
+                self.dotenv.update(_read_env_file(path, encoding))
+
+    def resolve(
+        self, fields: Iterable[str], arguments: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, ValueSource]]:
+        """The value of every field that has one (argument, then environment, then ``.env``;
+        a field with none keeps its default), and where each came from."""
+        values: dict[str, Any] = {}
+        sources: dict[str, ValueSource] = {}
+        for field in fields:
+            variable = env_var(field)
+            if field in arguments:
+                values[field], sources[field] = arguments[field], "argument"
+            elif variable in self.environment:
+                values[field], sources[field] = self.environment[variable], "environment"
+            elif variable in self.dotenv and field != "trust_env_file":
+                # The confirmation of a .env base URL is never taken from that same file.
+                values[field], sources[field] = self.dotenv[variable], ".env"
+            else:
+                sources[field] = "default"
+        return values, sources
+
+
+def _env_paths(env_files: EnvFiles) -> list[Path]:
+    if env_files is None:
+        return []
+    if isinstance(env_files, str | os.PathLike):
+        return [Path(env_files)]
+    return [Path(item) for item in env_files]
+
+
+def _read_env_file(path: Path, encoding: str) -> dict[str, str]:
+    # python-dotenv is imported only when a .env file exists: most processes have none.
+    from dotenv import dotenv_values
+
+    try:
+        read = dotenv_values(path, encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise _env_file_not_utf8(path, exc) from None
+    return {key.upper(): value for key, value in read.items() if value}
+
+
+class DiscogsSettings(BaseModel):
     """All musicagent settings; each field reads the environment variable ``DISCOGS_<NAME>``.
 
     Credentials: ``token`` (personal access token), or ``consumer_key`` + ``consumer_secret``
@@ -105,16 +166,14 @@ class DiscogsSettings(BaseSettings):
     access). Choice fields accept any letter case; ``cache`` also accepts true/false/1/0.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="DISCOGS_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        env_ignore_empty=True,
+    model_config = ConfigDict(
         extra="ignore",
         # A rejected credential must not be echoed back inside the validation error.
         hide_input_in_errors=True,
         validate_default=True,
     )
+    #: The ``.env`` file read when ``_env_file`` is not given: the current folder's.
+    env_file: ClassVar[EnvFiles] = ".env"
 
     token: SecretStr | None = None
     consumer_key: SecretStr | None = None
@@ -178,16 +237,20 @@ class DiscogsSettings(BaseSettings):
 
     _sources: dict[str, ValueSource] = PrivateAttr(default_factory=dict)
 
-    def __init__(self, **values: Any) -> None:
-        sources = _trace_sources(type(self).model_fields, values, type(self).model_config)
-        if sources.get("trust_env_file") == ".env":
-            values["trust_env_file"] = False
-        try:
-            super().__init__(**values)
-        except UnicodeDecodeError as exc:
-            raise _env_file_not_utf8(values, type(self).model_config, exc) from None
-        if sources.get("trust_env_file") == ".env":
-            sources["trust_env_file"] = "default"
+    def __init__(
+        self,
+        *,
+        _env_file: EnvFiles | str = ".env",
+        _env_file_encoding: str = "utf-8",
+        **arguments: Any,
+    ) -> None:
+        """Settings from ``arguments``, else ``DISCOGS_*`` variables, else ``_env_file``
+        (default: ``.env`` in the current folder; ``None``: no file), else the defaults."""
+        cls = type(self)
+        env_files = cls.env_file if _env_file == ".env" else _env_file
+        inputs = _Inputs(env_files, _env_file_encoding)
+        values, sources = inputs.resolve(cls.model_fields, arguments)
+        super().__init__(**values)
         self._sources = sources
         self.check_base_url_trust()
 
@@ -350,54 +413,10 @@ def _reveal(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def _env_files(values: dict[str, Any], config: SettingsConfigDict) -> list[Path]:
-    chosen = values.get("_env_file", config.get("env_file"))
-    if chosen is None:
-        return []
-    if isinstance(chosen, str | os.PathLike):
-        return [Path(chosen)]
-    return [Path(item) for item in chosen]
-
-
-def _trace_sources(
-    fields: Iterable[str], values: dict[str, Any], config: SettingsConfigDict
-) -> dict[str, ValueSource]:
-    """Where each field's value will come from, in the order pydantic-settings looks:
-    arguments, then the process environment, then the .env file(s), then the default."""
-    environment = {key.upper(): value for key, value in os.environ.items() if value != ""}
-    dotenv: dict[str, str] = {}
-    encoding = values.get("_env_file_encoding", config.get("env_file_encoding")) or "utf-8"
-    for path in _env_files(values, config):
-        if path.is_file():
-            try:
-                read = dotenv_values(path, encoding=encoding)
-            except UnicodeDecodeError as exc:
-                raise _env_file_not_utf8(values, config, exc, path) from None
-            dotenv.update({k.upper(): v for k, v in read.items() if v not in (None, "")})
-    sources: dict[str, ValueSource] = {}
-    for field in fields:
-        variable = env_var(field)
-        if field in values:
-            sources[field] = "argument"
-        elif variable in environment:
-            sources[field] = "environment"
-        elif variable in dotenv:
-            sources[field] = ".env"
-        else:
-            sources[field] = "default"
-    return sources
-
-
-def _env_file_not_utf8(
-    values: dict[str, Any],
-    config: SettingsConfigDict,
-    exc: UnicodeDecodeError,
-    path: Path | None = None,
-) -> SettingsError:
-    where = path or next(iter(_env_files(values, config)), Path(".env"))
+def _env_file_not_utf8(path: Path, exc: UnicodeDecodeError) -> SettingsError:
     byte = exc.object[exc.start]
     return SettingsError(
-        f"the .env file {str(where.resolve())!r} is not UTF-8 text (byte 0x{byte:02x} at "
+        f"the .env file {str(path.resolve())!r} is not UTF-8 text (byte 0x{byte:02x} at "
         f"offset {exc.start}); save it as UTF-8, or remove it",
         parameter=".env",
         allowed="a UTF-8 text file of DISCOGS_NAME=value lines",
@@ -424,7 +443,7 @@ def settings_error(
     first = errors[0] if errors else {"loc": (), "msg": str(exc), "type": ""}
     field = str(first["loc"][0]) if first.get("loc") else ""
     variable = env_var(field) if field else "settings"
-    sources = _trace_sources(model.model_fields, {}, model.model_config)
+    _, sources = _Inputs(model.env_file, "utf-8").resolve(model.model_fields, {})
     source = sources.get(field, "default")
     origin = {".env": " (from .env)", "environment": "", "argument": "", "default": ""}[source]
     secret = field in CREDENTIAL_FIELDS or field == "redis_url"

@@ -16,7 +16,10 @@ CAPTURE = Path(__file__).parents[1] / "data" / "captures" / "release" / "y2014-r
 
 
 def _run(path: Path) -> str:
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
+    # In the script's own folder: a .env file lying in the working folder is not read.
+    proc = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, cwd=path.parent
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -118,7 +121,9 @@ def test_a_sync_get_loads_no_async_facade_no_schema_validator_no_file_logging(
     tmp_path: Path,
 ) -> None:
     # What a sync program's first GET needs, and no more: the async facade, the JSON Schema
-    # validator (only to explain a refused body) and rotating file handlers stay unloaded.
+    # validator (only to explain a refused body), rotating file handlers, asyncio and a
+    # settings framework's command-line and cloud sources stay unloaded; python-dotenv loads
+    # only when a .env file exists.
     script = tmp_path / "get.py"
     script.write_text(
         textwrap.dedent(
@@ -130,7 +135,8 @@ def test_a_sync_get_loads_no_async_facade_no_schema_validator_no_file_logging(
             with Discogs("t", cache=False, transport=transport) as client:
                 assert client.database.get_release(1).id == 1
             loaded = [m for m in ("discogs_facade.asynchronous", "musicagent.async_client",
-                                  "jsonschema_rs", "logging.handlers") if m in sys.modules]
+                                  "jsonschema_rs", "logging.handlers", "asyncio", "argparse",
+                                  "pydantic_settings", "dotenv") if m in sys.modules]
             print(loaded)
             from musicagent import AsyncDiscogs
             from musicagent.client import AsyncDiscogs as same
