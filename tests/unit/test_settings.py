@@ -75,6 +75,31 @@ def test_dotenv_file_is_read_and_the_environment_wins_over_it(
     assert settings.max_retries == 9
 
 
+def test_names_match_in_any_case_and_empty_values_count_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("discogs_timeout=7\nDISCOGS_MAX_RETRIES=\n", encoding="utf-8")
+    monkeypatch.setenv("discogs_log_level", "debug")
+    monkeypatch.setenv("DISCOGS_CIRCUIT_BREAKER_THRESHOLD", "")
+    settings = DiscogsSettings()
+    assert (settings.timeout, settings.log_level) == (7.0, "DEBUG")
+    assert (settings.max_retries, settings.circuit_breaker_threshold) == (5, 5)
+    assert settings.source_of("max_retries") == "default"
+
+
+def test_env_file_argument_names_other_files_or_none(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DISCOGS_TIMEOUT=7\n", encoding="utf-8")
+    first, second = tmp_path / "a.env", tmp_path / "b.env"
+    first.write_text("DISCOGS_TIMEOUT=8\nDISCOGS_MAX_RETRIES=1\n", encoding="utf-8")
+    second.write_text("DISCOGS_TIMEOUT=9\n", encoding="utf-8")
+    assert DiscogsSettings(_env_file=None).timeout == 30.0
+    assert DiscogsSettings(_env_file=first).timeout == 8.0
+    later_wins = DiscogsSettings(_env_file=[first, second])
+    assert (later_wins.timeout, later_wins.max_retries) == (9.0, 1)
+    assert later_wins.source_of("timeout") == ".env"
+    assert DiscogsSettings(_env_file=tmp_path / "missing.env").timeout == 30.0
+
+
 def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCOGS_TIMEOUT", "5")
     assert DiscogsSettings(timeout=12.5).timeout == 12.5
