@@ -46,7 +46,7 @@ from pydantic import BaseModel
 
 from musicagent.errors import InvalidParameterError
 from musicagent.export.base import Layout, RecordEncoder, StreamExporter
-from musicagent.export.flatten import FieldNames, Flattener, cell_text
+from musicagent.export.flatten import FieldNames, Flattener, Scalar, cell_text
 from musicagent.export.records import Item, Record, as_record, dump_json
 
 __all__ = ["EXTRA_COLUMN", "FORMULA_LEADS", "CsvExporter", "neutralise_formula"]
@@ -65,6 +65,8 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 #: First characters after which a cell needs a closer look: the formula leads and the space
 #: that may come before them. Any other first character (most cells) leaves the cell as it is.
 _LOOK_CLOSER = FORMULA_LEADS | {" "}
+_NO_LOOK: frozenset[str] = frozenset()
+_QUOTE, _TWO_QUOTES = '"', '""'
 
 
 def neutralise_formula(cell: str) -> str:
@@ -92,34 +94,125 @@ class _CsvEncoder(RecordEncoder):
         # holds characters of *its* line terminator, so with "\n" a lone "\r" would go unquoted
         # and split the row on reading. LF files swap the terminator afterwards.
         self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+        self.line_end = "\r\n" if excel else "\n"
 
-    def _row(self, cells: Sequence[str]) -> bytes:
-        self.buffer.seek(0)
-        self.buffer.truncate()
+    def preamble(self) -> bytes:
+        return (_BOM if self.excel else b"") + self._row(self.header)
+
+    def encode(self, record: Item, index: int) -> bytes:
+        return self._row(self._cells(record))
+
+    def _cells(self, record: Item) -> list[Scalar]:
+        row = self.flattener(as_record(record))
+        cells = list(map(row.pop, self.data_columns, repeat(None)))
+        cells.append(_extra_cell(row))
+        return cells
+
+    def encode_batch(self, records: Sequence[Item], start: int) -> bytes:
+        """Exactly the `encode` of each record, joined, in fewer steps: each row is made in one
+        pass over its cells, quoted as the csv writer quotes (see `_quoted`).
+
+        Anything out of the ordinary (an error, a cell that is a `str` subclass, a row of one
+        cell) goes the way `encode` goes, so the bytes, and any error raised, are the same.
+        """
+        if not _QUOTING_AS_CSV or not self.data_columns:
+            return b"".join([self.encode(record, start + n) for n, record in enumerate(records)])
+        try:
+            lines = [self._line_of(record) for record in records]
+            if None not in lines:
+                return "".join(lines).encode("utf-8")  # type: ignore[arg-type]
+        except Exception:
+            pass  # the record-by-record path below raises it again, for the same record
+        # Record by record, so that an error is the one the first failing record gives.
+        return b"".join([self.encode(record, start + n) for n, record in enumerate(records)])
+
+    def _line_of(self, record: Item) -> str | None:
+        """One row as `encode` writes it, or None when a cell is not plain text (a `str`
+        subclass from `cell_text`: only the csv writer knows how it takes it)."""
+        row = self.flattener(record if type(record) is dict else as_record(record))
+        look = _LOOK_CLOSER if self.formula_guard else _NO_LOOK
+        cells: list[str] = []
+        for value in map(row.pop, self.data_columns, repeat(None)):
+            if type(value) is str:
+                if value:
+                    if value[0] in look:
+                        value = neutralise_formula(value)
+                    # `_quoted`, spelled out: this runs for every cell.
+                    if '"' in value:
+                        value = f'"{value.replace(_QUOTE, _TWO_QUOTES)}"'
+                    elif "," in value or "\n" in value or "\r" in value:
+                        value = f'"{value}"'
+            elif value is None:
+                value = ""
+            elif type(value) is int:
+                # Digits after an optional minus: a plain number, which the guard leaves
+                # alone, and nothing the writer quotes.
+                value = f"{value}"  # int.__repr__, without looking the method up
+            else:
+                value = cell_text(value)
+                if type(value) is not str:
+                    return None
+                if value[:1] in look:
+                    value = neutralise_formula(value)
+                value = _quoted(value)
+            cells.append(value)
+        # JSON of an object, `{…}`, or nothing: never a formula lead, and quoted when there.
+        cells.append(_quoted(_extra_cell(row)) if row else "")
+        return ",".join(cells) + self.line_end
+
+    def _guarded(self, values: Sequence[Any]) -> list[str]:
+        """Row values as the cell texts `encode` writes: `cell_text`, then the formula guard."""
+        # Text (most cells) is its own cell: only other values go through cell_text.
+        cells = [value if type(value) is str else cell_text(value) for value in values]
         if self.formula_guard:
             look = _LOOK_CLOSER  # most cells start with a letter or digit: no call for them
             cells = [cell if cell[:1] not in look else neutralise_formula(cell) for cell in cells]
+        return cells
+
+    def _row(self, cells: Sequence[Scalar]) -> bytes:
+        return self._line(self._guarded(cells))
+
+    def _line(self, cells: Sequence[Any]) -> bytes:
+        """One row as written: the writer's own line end, or `\\n` outside Excel mode."""
+        self.buffer.seek(0)
+        self.buffer.truncate()
         self.writer.writerow(cells)
         text = self.buffer.getvalue()
         if not self.excel:
             text = text[:-2] + "\n"
         return text.encode("utf-8")
 
-    def preamble(self) -> bytes:
-        return (_BOM if self.excel else b"") + self._row(self.header)
 
-    def encode(self, record: Item, index: int) -> bytes:
-        row = self.flattener(as_record(record))
-        # Text (most cells) is its own cell: only other values go through cell_text.
-        cells = [
-            value if type(value) is str else cell_text(value)
-            for value in map(row.pop, self.data_columns, repeat(None))
-        ]
-        extra = {
-            column: value for column, value in row.items() if value is not None and value != ""
-        }
-        cells.append(dump_json(extra) if extra else "")
-        return self._row(cells)
+def _extra_cell(row: dict[str, Any]) -> str:
+    """The `extra_json` cell: what is left of a row once the header's columns are taken."""
+    extra = {column: value for column, value in row.items() if value is not None and value != ""}
+    return dump_json(extra) if extra else ""
+
+
+def _quoted(cell: str) -> str:
+    """A cell as the csv writer writes it (the default dialect, `\\r\\n` line ends): quoted
+    when it holds a comma, a double quote or a line break, its double quotes doubled."""
+    if '"' in cell:
+        return f'"{cell.replace(_QUOTE, _TWO_QUOTES)}"'
+    if "," in cell or "\n" in cell or "\r" in cell:
+        return f'"{cell}"'
+    return cell
+
+
+def _quoting_as_csv() -> bool:
+    """Whether `_quoted` writes these cells exactly as this Python's csv module does (checked
+    once: should a later csv module quote otherwise, every row goes through the writer)."""
+    probe = [
+        *("", " ", "a", "a b", " a ", ",", '"', '""', "\r", "\n", "\r\n", "a,b", 'a"b', "\t", "'"),
+        *("\x00", "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "=1", "é", "\ufeff", "\\", "-1"),
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(probe)
+    return buffer.getvalue() == ",".join(map(_quoted, probe)) + "\r\n"
+
+
+#: Checked once at import: rows are made without the csv writer only when it quotes the same.
+_QUOTING_AS_CSV = _quoting_as_csv()
 
 
 class CsvExporter(StreamExporter):

@@ -140,6 +140,44 @@ def readable_join(elements: Sequence[object]) -> str:
     return "".join(parts)
 
 
+def _main_text(element: dict[str, object]) -> str:
+    """`_element_label` of a plain dict, the main field looked up inline, text or a whole
+    number (nearly every main field) taken as it is."""
+    for field in MAIN_FIELDS:
+        value = element.get(field)
+        if value is None or value == "":
+            continue
+        kind = type(value)
+        if kind is str:
+            return value  # type: ignore[return-value]
+        if kind is int:
+            return int.__repr__(value)
+        return cell_text(_scalar(value)) if _is_scalar(value) else dump_json(value)
+    return dump_json(element)
+
+
+def _readable_join_objects(elements: list[dict[str, object]]) -> str:
+    """`readable_join` of a non-empty list of plain dicts, the same text in fewer steps."""
+    if len(elements) == 1:  # most lists: one label, no separator
+        text = _main_text(elements[0])
+        # Joining makes a `str` of a `str` subclass (a main field of an odd type): so here.
+        return text if type(text) is str else "".join((text,))
+    parts: list[str] = []
+    last = len(elements) - 1
+    for index, element in enumerate(elements):
+        parts.append(_main_text(element))
+        if index < last:
+            join = element.get("join")
+            if join is None:
+                parts.append(LIST_SEPARATOR)
+            elif type(join) is str:
+                word = join.strip()
+                parts.append(LIST_SEPARATOR if not word else ", " if word == "," else f" {word} ")
+            else:
+                parts.append(_separator_after(element))
+    return "".join(parts)
+
+
 def _is_custom_field_list(values: Sequence[object]) -> bool:
     return bool(values) and all(
         (type(value) is dict or isinstance(value, Mapping))
@@ -213,32 +251,31 @@ class Flattener:
             add_column(row, name, _scalar(value))
 
     def _list(self, row: dict[str, Scalar], name: str, values: Sequence[object]) -> None:
-        # One pass over exact types settles what a decoded JSON list holds (text, or objects);
-        # anything else (subclasses, tuples, mixed lists) takes the general rule below.
-        plain = _PLAIN_SCALARS
-        texts = objects = True
-        for value in values:
-            kind = type(value)
-            if kind is str:
-                objects = False
-            elif kind is dict:
-                texts = False
-            else:
-                texts = objects = False
-                if kind not in plain:
-                    break
-        else:
-            if texts and not objects:  # a non-empty list of text: genres, styles
-                add_column(row, name, LIST_SEPARATOR.join(values))  # type: ignore[arg-type]
+        # What a decoded JSON list holds, settled by exact types: nothing, text (genres), or
+        # objects (credits, custom fields), the same type as the first item's for all of them.
+        # Anything else (subclasses, tuples, mixed lists, numbers) takes the general rule
+        # below, which gives the same columns for these cases too, in more steps.
+        if type(values) is list:
+            if not values:  # what the general rule makes of an empty list: an empty column
+                add_column(row, name, "")
                 return
-            if (
-                objects
-                and not texts
-                and ("field_id" not in values[0] or not _is_custom_field_list(values))  # type: ignore[operator]
-            ):
-                add_column(row, name, readable_join(values))
-                add_column(row, name + JSON_SUFFIX, dump_json(values))
-                return
+            kind = type(values[0])
+            if kind is str or kind is dict:
+                for value in values:
+                    if type(value) is not kind:
+                        break
+                else:
+                    if kind is str:  # a list of text: genres, styles
+                        add_column(row, name, LIST_SEPARATOR.join(values))
+                    elif "field_id" in values[0] and all(
+                        "field_id" in value and value.keys() <= _CUSTOM_FIELD_KEYS
+                        for value in values
+                    ):
+                        self._custom_fields(row, name, values)
+                    else:
+                        add_column(row, name, _readable_join_objects(values))
+                        add_column(row, name + JSON_SUFFIX, dump_json(values))
+                    return
         if all(_is_scalar(value) for value in values):
             add_column(
                 row, name, LIST_SEPARATOR.join(cell_text(_scalar(value)) for value in values)
@@ -252,6 +289,27 @@ class Flattener:
         else:
             add_column(row, name, readable_join(values))
             add_column(row, name + JSON_SUFFIX, dump_json(values))
+
+    def _custom_fields(
+        self, row: dict[str, Scalar], name: str, notes: list[dict[str, object]]
+    ) -> None:
+        """The general rule's custom-field columns for a list of plain dicts, with the column
+        name and the value taken straight when the field id is a whole number and the value a
+        plain scalar (what the API sends)."""
+        names = self.field_names
+        plain = _PLAIN_SCALARS
+        for note in notes:
+            value = note.get("value")
+            field_id = note.get("field_id")
+            if type(field_id) is int:
+                key = int.__repr__(field_id)  # what cell_text gives for a whole number
+                column = f"{name}.{names.get(key, key)}"
+            else:
+                column = self.custom_field_column(name, field_id)
+            if type(value) in plain:
+                add_column(row, column, value)  # type: ignore[arg-type]
+            else:
+                add_column(row, column, _scalar(value) if _is_scalar(value) else dump_json(value))
 
     def schema_columns(self, schema: Mapping[str, Any] | type[BaseModel]) -> list[str]:
         """The columns the rule gives for every field a JSON schema (or a Pydantic model's

@@ -12,6 +12,7 @@ gives (the rare float pydantic-core spells differently is caught and written the
 from __future__ import annotations
 
 import json
+import json.encoder
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -54,8 +55,17 @@ def as_record(item: object, *, index: int = 0) -> Record:
     Raises:
         InvalidParameterError: (`items`) when the item is neither a model nor a mapping.
     """
-    if type(item) is dict or isinstance(item, Mapping):
+    if type(item) is dict:
         return item
+    serializer = _RECORD_SERIALIZERS.get(type(item))
+    if serializer is None:
+        if isinstance(item, Mapping):
+            return item
+        if isinstance(item, BaseModel):
+            serializer = _record_serializer(type(item))
+    if serializer is not None:  # what `to_dict()` returns, without its two Python calls
+        dumped: Record = serializer.to_python(item, mode="json", by_alias=True, exclude_unset=True)
+        return dumped
     if isinstance(item, BaseModel):
         to_dict = getattr(item, "to_dict", None)
         if callable(to_dict):
@@ -116,12 +126,31 @@ def _json_fallback(value: object) -> str:
 #: that shows in CSV exports (a `_json` column per list of objects, several per item).
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_fallback)
 
+#: The C encoder `_COMPACT.encode` builds afresh on every call, built once with the same
+#: settings (it writes the same text: it is the same encoder). Without the table of objects
+#: being written (`None`): a table kept between calls would keep stale entries after an error,
+#: so a circular value ends in `RecursionError` here and is written again by `_COMPACT`, which
+#: reports it as before. None when the C accelerator is missing.
+_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_COMPACT_C: Any = (
+    _make_encoder(
+        None, _json_fallback, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _make_encoder is not None
+    else None
+)
+
 
 def dump_json(value: Any, *, indent: int | None = None) -> str:
     """JSON text of a record or value: UTF-8 friendly (no `\\uXXXX` escapes for letters),
     compact unless `indent` is given; values JSON cannot hold are written as their `str()`."""
     if indent is None:
-        return _COMPACT.encode(value)
+        if _COMPACT_C is None or isinstance(value, str):
+            return _COMPACT.encode(value)
+        try:
+            return "".join(_COMPACT_C(value, 0))
+        except RecursionError:  # circular or too deep: the exact path raises what it always did
+            return _COMPACT.encode(value)
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_fallback)
 
 
@@ -158,6 +187,33 @@ def _standard_to_dict() -> object:
     except ImportError:  # pragma: no cover - the generated package ships with musicagent
         return None
     return DiscogsModel.to_dict
+
+
+#: Per model class: the serializer `as_record` calls itself, or None (see `_record_serializer`).
+_RECORD_SERIALIZERS: dict[type, SchemaSerializer | None] = {}
+_MODEL_DUMP = BaseModel.model_dump
+
+
+def _record_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
+    """The serializer `as_record` may call for models of `cls`, skipping the two Python calls
+    `to_dict()` makes on the way: when `to_dict` is the one every Discogs model has (or there
+    is none) and `model_dump` is pydantic's own, both end in exactly this serializer call. Not
+    for a model that is also a mapping, which `as_record` takes as it is."""
+    try:
+        return _RECORD_SERIALIZERS[cls]
+    except KeyError:
+        pass
+    serializer = getattr(cls, "__pydantic_serializer__", None)
+    if not isinstance(serializer, SchemaSerializer):
+        return None  # not built yet (a model completed on first use): ask again next time
+    to_dict = getattr(cls, "to_dict", None)
+    standard = (
+        (to_dict is None or to_dict is _standard_to_dict())
+        and cls.model_dump is _MODEL_DUMP
+        and not issubclass(cls, Mapping)
+    )
+    _RECORD_SERIALIZERS[cls] = serializer if standard else None
+    return _RECORD_SERIALIZERS[cls]
 
 
 def _direct_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
