@@ -107,6 +107,13 @@ def default_cache_dir() -> Path:
     return Path(cache_home) / "musicagent"
 
 
+class _ClassDefault:
+    """The ``_env_file`` not given: the class's own ``env_file`` applies."""
+
+
+_CLASS_DEFAULT = _ClassDefault()
+
+
 class _Inputs:
     """What the settings read besides arguments: the environment and the ``.env`` file(s),
     read once and looked up by variable name."""
@@ -240,14 +247,15 @@ class DiscogsSettings(BaseModel):
     def __init__(
         self,
         *,
-        _env_file: EnvFiles | str = ".env",
+        _env_file: EnvFiles | _ClassDefault = _CLASS_DEFAULT,
         _env_file_encoding: str = "utf-8",
         **arguments: Any,
     ) -> None:
         """Settings from ``arguments``, else ``DISCOGS_*`` variables, else ``_env_file``
-        (default: ``.env`` in the current folder; ``None``: no file), else the defaults."""
+        (default: the class's ``env_file``, ``.env`` in the current folder; ``None``: no
+        file), else the defaults."""
         cls = type(self)
-        env_files = cls.env_file if _env_file == ".env" else _env_file
+        env_files = cls.env_file if isinstance(_env_file, _ClassDefault) else _env_file
         inputs = _Inputs(env_files, _env_file_encoding)
         values, sources = inputs.resolve(cls.model_fields, arguments)
         super().__init__(**values)

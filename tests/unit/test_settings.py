@@ -99,6 +99,12 @@ def test_env_file_argument_names_other_files_or_none(tmp_path: Path) -> None:
     assert later_wins.source_of("timeout") == ".env"
     assert DiscogsSettings(_env_file=tmp_path / "missing.env").timeout == 30.0
 
+    class Elsewhere(DiscogsSettings):
+        env_file = first
+
+    assert Elsewhere().timeout == 8.0
+    assert Elsewhere(_env_file=".env").timeout == 7.0  # named explicitly: that very file
+
 
 def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCOGS_TIMEOUT", "5")
