@@ -27,7 +27,7 @@ A column name already taken in the same row (a key that itself contains a dot, `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -107,12 +107,7 @@ def _is_scalar(value: object) -> bool:
 def _element_label(element: object) -> str:
     """The readable text of one element of a list of objects: its main field."""
     if type(element) is dict or isinstance(element, Mapping):
-        for field in MAIN_FIELDS:
-            value = element.get(field)
-            if value is None or value == "":
-                continue
-            return cell_text(_scalar(value)) if _is_scalar(value) else dump_json(value)
-        return dump_json(element)
+        return _main_text(element)
     if isinstance(element, list | tuple):
         return dump_json(element)
     return cell_text(_scalar(element))
@@ -121,11 +116,16 @@ def _element_label(element: object) -> str:
 def _separator_after(element: object) -> str:
     is_mapping = type(element) is dict or isinstance(element, Mapping)
     join = element.get("join") if is_mapping else None  # type: ignore[attr-defined]
-    if isinstance(join, str) and join.strip():
-        # Discogs credits read "A, B" and "A & B" / "A Feat. B": a comma hugs the name before it.
-        word = join.strip()
-        return ", " if word == "," else f" {word} "
-    return LIST_SEPARATOR
+    return _separator_of(join) if isinstance(join, str) else LIST_SEPARATOR
+
+
+def _separator_of(join: str) -> str:
+    """What an element's `join` puts before the next label (`"; "` when it is blank)."""
+    word = join.strip()
+    if not word:
+        return LIST_SEPARATOR
+    # Discogs credits read "A, B" and "A & B" / "A Feat. B": a comma hugs the name before it.
+    return ", " if word == "," else f" {word} "
 
 
 def readable_join(elements: Sequence[object]) -> str:
@@ -140,9 +140,9 @@ def readable_join(elements: Sequence[object]) -> str:
     return "".join(parts)
 
 
-def _main_text(element: dict[str, object]) -> str:
-    """`_element_label` of a plain dict, the main field looked up inline, text or a whole
-    number (nearly every main field) taken as it is."""
+def _main_text(element: Mapping[str, object]) -> str:
+    """The main field of an object as text (`_element_label`), text or a whole number (nearly
+    every main field) taken as it is; the whole object as JSON when it has none."""
     for field in MAIN_FIELDS:
         value = element.get(field)
         if value is None or value == "":
@@ -171,8 +171,7 @@ def _readable_join_objects(elements: list[dict[str, object]]) -> str:
             if join is None:
                 parts.append(LIST_SEPARATOR)
             elif type(join) is str:
-                word = join.strip()
-                parts.append(LIST_SEPARATOR if not word else ", " if word == "," else f" {word} ")
+                parts.append(_separator_of(join))
             else:
                 parts.append(_separator_after(element))
     return "".join(parts)
@@ -267,10 +266,7 @@ class Flattener:
                 else:
                     if kind is str:  # a list of text: genres, styles
                         add_column(row, name, LIST_SEPARATOR.join(values))
-                    elif "field_id" in values[0] and all(
-                        "field_id" in value and value.keys() <= _CUSTOM_FIELD_KEYS
-                        for value in values
-                    ):
+                    elif "field_id" in values[0] and _is_custom_field_list(values):
                         self._custom_fields(row, name, values)
                     else:
                         add_column(row, name, _readable_join_objects(values))
@@ -281,21 +277,17 @@ class Flattener:
                 row, name, LIST_SEPARATOR.join(cell_text(_scalar(value)) for value in values)
             )
         elif _is_custom_field_list(values):
-            for note in values:
-                assert isinstance(note, Mapping)
-                value = note.get("value")
-                column = self.custom_field_column(name, note.get("field_id"))
-                add_column(row, column, _scalar(value) if _is_scalar(value) else dump_json(value))
+            self._custom_fields(row, name, cast("Sequence[Mapping[str, object]]", values))
         else:
             add_column(row, name, readable_join(values))
             add_column(row, name + JSON_SUFFIX, dump_json(values))
 
     def _custom_fields(
-        self, row: dict[str, Scalar], name: str, notes: list[dict[str, object]]
+        self, row: dict[str, Scalar], name: str, notes: Sequence[Mapping[str, object]]
     ) -> None:
-        """The general rule's custom-field columns for a list of plain dicts, with the column
-        name and the value taken straight when the field id is a whole number and the value a
-        plain scalar (what the API sends)."""
+        """One column per custom field (`notes.<name>`), the column name and the value taken
+        straight when the field id is a whole number and the value a plain scalar (what the
+        API sends)."""
         names = self.field_names
         plain = _PLAIN_SCALARS
         for note in notes:

@@ -57,12 +57,12 @@ def as_record(item: object, *, index: int = 0) -> Record:
     """
     if type(item) is dict:
         return item
-    serializer = _RECORD_SERIALIZERS.get(type(item))
+    serializer = _STANDARD.get(type(item))
     if serializer is None:
         if isinstance(item, Mapping):
             return item
         if isinstance(item, BaseModel):
-            serializer = _record_serializer(type(item))
+            serializer = _standard_serializer(type(item))
     if serializer is not None:  # what `to_dict()` returns, without its two Python calls
         dumped: Record = serializer.to_python(item, mode="json", by_alias=True, exclude_unset=True)
         return dumped
@@ -177,10 +177,6 @@ def _other_float_spelling(data: bytes) -> bool:
     )
 
 
-#: Per model class: its serializer when `to_dict()` is the standard dump, else None.
-_DIRECT: dict[type[BaseModel], SchemaSerializer | None] = {}
-
-
 def _standard_to_dict() -> object:
     try:
         from discogs_models._base import DiscogsModel
@@ -189,18 +185,18 @@ def _standard_to_dict() -> object:
     return DiscogsModel.to_dict
 
 
-#: Per model class: the serializer `as_record` calls itself, or None (see `_record_serializer`).
-_RECORD_SERIALIZERS: dict[type, SchemaSerializer | None] = {}
+#: Per model class: its serializer when it dumps the standard way, else None.
+_STANDARD: dict[type, SchemaSerializer | None] = {}
 _MODEL_DUMP = BaseModel.model_dump
 
 
-def _record_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
-    """The serializer `as_record` may call for models of `cls`, skipping the two Python calls
-    `to_dict()` makes on the way: when `to_dict` is the one every Discogs model has (or there
-    is none) and `model_dump` is pydantic's own, both end in exactly this serializer call. Not
-    for a model that is also a mapping, which `as_record` takes as it is."""
+def _standard_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
+    """The serializer whose calls give what `as_record` gives for models of `cls` (its
+    `to_python`) and the JSON of that (its `to_json`): when `to_dict` is the one every Discogs
+    model has (or there is none) and `model_dump` is pydantic's own, both end in exactly this
+    serializer. Not for a model that is also a mapping, which `as_record` takes as it is."""
     try:
-        return _RECORD_SERIALIZERS[cls]
+        return _STANDARD[cls]
     except KeyError:
         pass
     serializer = getattr(cls, "__pydantic_serializer__", None)
@@ -212,24 +208,8 @@ def _record_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
         and cls.model_dump is _MODEL_DUMP
         and not issubclass(cls, Mapping)
     )
-    _RECORD_SERIALIZERS[cls] = serializer if standard else None
-    return _RECORD_SERIALIZERS[cls]
-
-
-def _direct_serializer(cls: type[BaseModel]) -> SchemaSerializer | None:
-    """The serializer that writes what `as_record` would give for models of `cls`: the class
-    must dump the standard way (no `to_dict`, or the one every Discogs model has)."""
-    try:
-        return _DIRECT[cls]
-    except KeyError:
-        pass
-    to_dict = getattr(cls, "to_dict", None)
-    serializer = getattr(cls, "__pydantic_serializer__", None)
-    if not isinstance(serializer, SchemaSerializer):
-        return None  # not built yet (a model completed on first use): ask again next time
-    direct = serializer if to_dict is None or to_dict is _standard_to_dict() else None
-    _DIRECT[cls] = direct
-    return direct
+    _STANDARD[cls] = serializer if standard else None
+    return _STANDARD[cls]
 
 
 def json_lines(items: Sequence[Item]) -> bytes:
@@ -246,7 +226,7 @@ def json_lines(items: Sequence[Item]) -> bytes:
     for position, item in enumerate(items):
         if type(item) is not last_type:
             last_type = type(item)
-            serializer = _direct_serializer(type(item)) if isinstance(item, BaseModel) else None
+            serializer = _standard_serializer(type(item)) if isinstance(item, BaseModel) else None
         if serializer is None:
             parts.append(json_bytes(item))
             continue
@@ -269,7 +249,7 @@ def json_bytes(item: Item, *, indent: int | None = None) -> bytes:
     a mapping, or a model with a `to_dict` of its own, goes through `dump_json`.
     """
     if isinstance(item, BaseModel):
-        serializer = _direct_serializer(type(item))
+        serializer = _standard_serializer(type(item))
         if serializer is not None:
             data = serializer.to_json(item, indent=indent, by_alias=True, exclude_unset=True)
             if not _other_float_spelling(data):
